@@ -1,0 +1,161 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text;
+using Bridge.Configuration;
+using Bridge.Diagnostics;
+using Bridge.V1;
+using Google.Protobuf;
+using Microsoft.Extensions.Options;
+
+namespace Bridge.Connections;
+
+/// <summary>
+/// The receive side of a plain WebSocket: assembles each browser message (up to
+/// <c>Bridge:MaxClientMessageBytes</c>), turns it into a <see cref="ClientMessage"/> and hands it to
+/// the publisher side. Runs until the peer's close frame arrives or the transport fails.
+/// </summary>
+internal sealed partial class ClientFrameReader(
+    IClientMessageSink sink,
+    IOptions<BridgeOptions> options,
+    BridgeMetrics metrics,
+    ILogger<ClientFrameReader> logger)
+{
+    private const int InitialBufferBytes = 4 * 1024;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private readonly int _maxMessageBytes = options.Value.MaxClientMessageBytes;
+    private readonly TimeSpan _closeTimeout = options.Value.CloseTimeout;
+
+    public async Task RunAsync(ClientConnection connection, WebSocket socket)
+    {
+        // One byte over the limit is enough to know a message is too big.
+        var capacity = _maxMessageBytes + 1;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBufferBytes, capacity));
+        var count = 0;
+        var discarding = false;
+        var unroutedLogged = false;
+        try
+        {
+            while (true)
+            {
+                if (count == Math.Min(buffer.Length, capacity))
+                {
+                    buffer = Grow(buffer, count, capacity);
+                }
+
+                var result = await socket.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, capacity) - count), CancellationToken.None);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    connection.RequestClose(CloseRequest.PeerClosed(socket.CloseStatus), _closeTimeout);
+                    return;
+                }
+
+                if (discarding)
+                {
+                    // We asked the peer to close; read and drop until its close frame arrives.
+                    count = 0;
+                    continue;
+                }
+
+                count += result.Count;
+                if (count > _maxMessageBytes)
+                {
+                    metrics.ClientMessageTooBig();
+                    Log.MessageTooBig(logger, connection.Id, _maxMessageBytes);
+                    connection.RequestClose(CloseRequest.MessageTooBig, _closeTimeout);
+                    discarding = true;
+                    count = 0;
+                    continue;
+                }
+
+                if (result.EndOfMessage)
+                {
+                    var message = Decode(connection, buffer.AsSpan(0, count), result.MessageType);
+                    count = 0;
+                    if (message is null)
+                    {
+                        discarding = true;
+                        continue;
+                    }
+
+                    Route(connection, message, ref unroutedLogged);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // Reset, aborted by a timeout, or a protocol error the framework already answered.
+            Log.ConnectionLost(logger, connection.Id, ex.Message);
+            connection.RequestClose(CloseRequest.Lost, _closeTimeout);
+            connection.Abort();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private ClientMessage? Decode(ClientConnection connection, ReadOnlySpan<byte> payload, WebSocketMessageType type)
+    {
+        var message = new ClientMessage { ConnectionId = connection.Id, Topic = connection.MessageTopic };
+        if (type == WebSocketMessageType.Binary)
+        {
+            message.Binary = ByteString.CopyFrom(payload);
+            return message;
+        }
+
+        try
+        {
+            message.Text = StrictUtf8.GetString(payload);
+            return message;
+        }
+        catch (DecoderFallbackException)
+        {
+            metrics.ClientMessageInvalid();
+            Log.InvalidUtf8(logger, connection.Id);
+            connection.RequestClose(CloseRequest.InvalidUtf8, _closeTimeout);
+            return null;
+        }
+    }
+
+    private void Route(ClientConnection connection, ClientMessage message, ref bool unroutedLogged)
+    {
+        metrics.ClientMessageReceived();
+        if (sink.Dispatch(message) > 0)
+        {
+            return;
+        }
+
+        metrics.ClientMessageUnrouted();
+        if (!unroutedLogged)
+        {
+            // Once per connection at Information, so a chatty page cannot flood the log.
+            Log.Unrouted(logger, connection.Id, message.Topic);
+            unroutedLogged = true;
+        }
+    }
+
+    private static byte[] Grow(byte[] buffer, int count, int capacity)
+    {
+        var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, capacity));
+        buffer.AsSpan(0, count).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return bigger;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "Connection {ConnectionId} sent a message over the limit of {MaxBytes} bytes; closing it with 1009.")]
+        public static partial void MessageTooBig(ILogger logger, string connectionId, int maxBytes);
+
+        [LoggerMessage(EventId = 121, Level = LogLevel.Information, Message = "Connection {ConnectionId} sent a text message that is not valid UTF-8; closing it with 1007.")]
+        public static partial void InvalidUtf8(ILogger logger, string connectionId);
+
+        [LoggerMessage(EventId = 122, Level = LogLevel.Information, Message = "No publisher stream listens to topic '{Topic}'; a message from connection {ConnectionId} was not delivered (counted in bridge.client_messages.unrouted; logged once per connection).")]
+        public static partial void Unrouted(ILogger logger, string connectionId, string topic);
+
+        [LoggerMessage(EventId = 123, Level = LogLevel.Debug, Message = "Connection {ConnectionId} was lost: {Reason}")]
+        public static partial void ConnectionLost(ILogger logger, string connectionId, string reason);
+    }
+}

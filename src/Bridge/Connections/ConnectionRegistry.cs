@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using Bridge.Diagnostics;
+using Bridge.Topics;
+
+namespace Bridge.Connections;
+
+/// <summary>
+/// The open connections of this process, by id. Joining and leaving (subscriptions plus the
+/// CONNECTED/DISCONNECTED events) happen under one presence lock, which is also held while a new
+/// publisher stream takes its snapshot: a stream sees every connection exactly once as CONNECTED
+/// before any of its later events.
+/// </summary>
+internal sealed class ConnectionRegistry(TopicRegistry topics, IConnectionObserver observer, BridgeMetrics metrics)
+{
+    private readonly ConcurrentDictionary<string, ClientConnection> _byId = new(StringComparer.Ordinal);
+    private readonly Lock _presence = new();
+
+    public int Count => _byId.Count;
+
+    /// <summary>Subscribes the connection to its topics and announces it.</summary>
+    public void Add(ClientConnection connection)
+    {
+        lock (_presence)
+        {
+            _byId[connection.Id] = connection;
+            topics.Subscribe(connection);
+            observer.OnConnected(connection);
+        }
+
+        metrics.ConnectionOpened();
+    }
+
+    /// <summary>Unsubscribes the connection and announces that it left.</summary>
+    public void Remove(ClientConnection connection)
+    {
+        lock (_presence)
+        {
+            if (!_byId.TryRemove(connection.Id, out _))
+            {
+                return;
+            }
+
+            topics.Unsubscribe(connection);
+            observer.OnDisconnected(connection);
+        }
+
+        metrics.ConnectionClosed();
+    }
+
+    /// <summary>Runs <paramref name="attach"/> and returns the open connections, atomically with respect to joins and leaves.</summary>
+    public ClientConnection[] SnapshotWhile(Action attach)
+    {
+        lock (_presence)
+        {
+            attach();
+            return [.. _byId.Values];
+        }
+    }
+
+    public bool TryGet(string id, [NotNullWhen(true)] out ClientConnection? connection) => _byId.TryGetValue(id, out connection);
+
+    /// <summary>Asks every open connection to close; used on shutdown.</summary>
+    public void CloseAll(CloseRequest request, TimeSpan abortAfter)
+    {
+        foreach (var connection in _byId.Values)
+        {
+            connection.RequestClose(request, abortAfter);
+        }
+    }
+}

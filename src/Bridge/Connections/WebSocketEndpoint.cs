@@ -1,0 +1,75 @@
+using System.Net.WebSockets;
+using Bridge.Configuration;
+using Bridge.Security;
+using Microsoft.Extensions.Options;
+
+namespace Bridge.Connections;
+
+/// <summary>
+/// <c>GET /ws</c>: admits the request, subscribes the connection before the handshake completes
+/// (so anything published after the browser sees "open" reaches it), then runs the connection's
+/// sender and receiver until it closes.
+/// </summary>
+internal sealed partial class WebSocketEndpoint(
+    ConnectionAdmission admission,
+    ClientConnectionFactory factory,
+    ConnectionRegistry registry,
+    ClientFrameReader reader,
+    IOptions<BridgeOptions> options,
+    ILogger<WebSocketEndpoint> logger)
+{
+    private readonly WebSocketAcceptContext _acceptContext = new()
+    {
+        KeepAliveInterval = options.Value.PingInterval,
+        KeepAliveTimeout = options.Value.PingTimeout,
+    };
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
+            context.Response.Headers.Upgrade = "websocket";
+            await context.Response.WriteAsync("expected a WebSocket upgrade request (GET /ws with Upgrade: websocket)\n");
+            return;
+        }
+
+        var admitted = admission.Admit(context);
+        if (!admitted.IsAdmitted)
+        {
+            Log.Refused(logger, admitted.StatusCode, admitted.Error);
+            context.Response.StatusCode = admitted.StatusCode;
+            await context.Response.WriteAsync(admitted.Error + "\n");
+            return;
+        }
+
+        using var connection = factory.Create(admitted.Topics);
+        registry.Add(connection);
+        try
+        {
+            using var socket = await context.WebSockets.AcceptWebSocketAsync(_acceptContext);
+            connection.Attach(socket);
+            Log.Connected(logger, connection.Id, connection.Topics.Count);
+            var sender = connection.RunSenderAsync(socket);
+            await reader.RunAsync(connection, socket);
+            await sender;
+            Log.Disconnected(logger, connection.Id, socket.CloseStatus is { } status ? (int)status : 0);
+        }
+        finally
+        {
+            registry.Remove(connection);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 100, Level = LogLevel.Debug, Message = "Connection {ConnectionId} opened with {TopicCount} topic(s).")]
+        public static partial void Connected(ILogger logger, string connectionId, int topicCount);
+
+        [LoggerMessage(EventId = 101, Level = LogLevel.Debug, Message = "Connection {ConnectionId} closed with code {CloseCode}.")]
+        public static partial void Disconnected(ILogger logger, string connectionId, int closeCode);
+
+        [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Refused a WebSocket request with {StatusCode}: {Reason}")]
+        public static partial void Refused(ILogger logger, int statusCode, string? reason);
+    }
+}

@@ -1,0 +1,72 @@
+using System.Diagnostics.Metrics;
+
+namespace Bridge.Diagnostics;
+
+/// <summary>
+/// Every metric of the bridge, in one place, on the <c>Bridge</c> meter
+/// (System.Diagnostics.Metrics; readable with dotnet-counters or any OpenTelemetry exporter).
+/// </summary>
+internal sealed class BridgeMetrics
+{
+    public const string MeterName = "Bridge";
+
+    private readonly UpDownCounter<long> _connections;
+    private readonly UpDownCounter<long> _publisherStreams;
+    private readonly Counter<long> _updatesAccepted;
+    private readonly Counter<long> _updatesRejected;
+    private readonly Counter<long> _deliveries;
+    private readonly Counter<long> _slowConsumers;
+    private readonly Counter<long> _clientMessages;
+    private readonly Counter<long> _clientMessagesUnrouted;
+    private readonly Counter<long> _clientMessagesTooBig;
+    private readonly Counter<long> _clientMessagesInvalid;
+    private readonly Counter<long> _publisherDropped;
+
+    public BridgeMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _connections = meter.CreateUpDownCounter<long>("bridge.connections", "{connection}", "Open browser connections.");
+        _publisherStreams = meter.CreateUpDownCounter<long>("bridge.publisher.streams", "{stream}", "Open publisher streams.");
+        _updatesAccepted = meter.CreateCounter<long>("bridge.updates.accepted", "{update}", "Updates accepted from publishers.");
+        _updatesRejected = meter.CreateCounter<long>("bridge.updates.rejected", "{update}", "Updates rejected with an Ack error.");
+        _deliveries = meter.CreateCounter<long>("bridge.deliveries", "{delivery}", "Frames queued to browser connections.");
+        _slowConsumers = meter.CreateCounter<long>("bridge.connections.slow_consumer", "{connection}", "Connections closed with 1008 because their send queue overflowed.");
+        _clientMessages = meter.CreateCounter<long>("bridge.client_messages", "{message}", "Messages received from browsers.");
+        _clientMessagesUnrouted = meter.CreateCounter<long>("bridge.client_messages.unrouted", "{message}", "Browser messages no publisher stream listened to.");
+        _clientMessagesTooBig = meter.CreateCounter<long>("bridge.client_messages.too_big", "{message}", "Browser messages over the size limit (connection closed with 1009).");
+        _clientMessagesInvalid = meter.CreateCounter<long>("bridge.client_messages.invalid", "{message}", "Browser text messages with invalid UTF-8 (connection closed with 1007).");
+        _publisherDropped = meter.CreateCounter<long>("bridge.publisher.dropped", "{message}", "Browser messages and events dropped for a publisher stream that read too slowly.");
+    }
+
+    public void ConnectionOpened() => _connections.Add(1);
+
+    public void ConnectionClosed() => _connections.Add(-1);
+
+    public void PublisherStreamOpened() => _publisherStreams.Add(1);
+
+    public void PublisherStreamClosed() => _publisherStreams.Add(-1);
+
+    public void UpdateAccepted() => _updatesAccepted.Add(1);
+
+    public void UpdateRejected() => _updatesRejected.Add(1);
+
+    public void Delivered(int recipients)
+    {
+        if (recipients > 0)
+        {
+            _deliveries.Add(recipients);
+        }
+    }
+
+    public void SlowConsumerClosed() => _slowConsumers.Add(1);
+
+    public void ClientMessageReceived() => _clientMessages.Add(1);
+
+    public void ClientMessageUnrouted() => _clientMessagesUnrouted.Add(1);
+
+    public void ClientMessageTooBig() => _clientMessagesTooBig.Add(1);
+
+    public void ClientMessageInvalid() => _clientMessagesInvalid.Add(1);
+
+    public void PublisherEventDropped() => _publisherDropped.Add(1);
+}

@@ -1,0 +1,29 @@
+using Bridge.Connections;
+using Bridge.Publishing;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+
+namespace Bridge.Hosting;
+
+internal static class BridgeEndpointRouteBuilderExtensions
+{
+    /// <summary>Maps <c>/ws</c>, the demo page, the health endpoints and the gRPC services.</summary>
+    public static WebApplication MapBridge(this WebApplication app)
+    {
+        app.UseWebSockets();
+
+        var webSockets = app.Services.GetRequiredService<WebSocketEndpoint>();
+        app.Map("/ws", webSockets.HandleAsync);
+
+        var demo = app.Services.GetRequiredService<DemoPage>();
+        app.MapGet("/", demo.WriteAsync);
+
+        // Liveness runs no checks: the process answers, so it is alive.
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = static _ => false });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = static check => check.Tags.Contains(ReadinessHealthCheck.Tag) });
+
+        app.MapGrpcService<BridgeService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        return app;
+    }
+}

@@ -1,0 +1,59 @@
+using System.Net;
+using Bridge.Configuration;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Bridge.Hosting;
+
+/// <summary>
+/// The two Kestrel listeners: HTTP/1.1 for WebSockets and pages, cleartext HTTP/2 (h2c) for gRPC.
+/// One cleartext port cannot carry both (gRPC clients fail with HTTP_1_1_REQUIRED), hence two.
+/// Keeps each listener's options so the bound addresses (port 0 included) can be read per listener.
+/// </summary>
+internal sealed class BridgeListeners
+{
+    private ListenOptions? _http;
+    private ListenOptions? _grpc;
+
+    /// <summary>The address the HTTP listener is bound to, once the server has started.</summary>
+    public EndPoint? HttpEndPoint => _http?.EndPoint;
+
+    /// <summary>The address the gRPC listener is bound to, once the server has started.</summary>
+    public EndPoint? GrpcEndPoint => _grpc?.EndPoint;
+
+    public void Configure(KestrelServerOptions kestrel, BridgeOptions options)
+    {
+        _http = Listen(kestrel, options.HttpUrl, HttpProtocols.Http1);
+        _grpc = Listen(kestrel, options.GrpcUrl, HttpProtocols.Http2);
+    }
+
+    private static ListenOptions Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols)
+    {
+        // Validated at start-up by BridgeOptionsValidator; parsing again here cannot fail.
+        if (!ListenerUrl.TryParse(url, out var listener, out var error))
+        {
+            throw new InvalidOperationException(error);
+        }
+
+        ListenOptions? captured = null;
+        void Configure(ListenOptions options)
+        {
+            options.Protocols = protocols;
+            captured = options;
+        }
+
+        if (listener.IsLocalhost)
+        {
+            kestrel.ListenLocalhost(listener.Port, Configure);
+        }
+        else if (listener.IsAnyIp)
+        {
+            kestrel.ListenAnyIP(listener.Port, Configure);
+        }
+        else
+        {
+            kestrel.Listen(listener.Address!, listener.Port, Configure);
+        }
+
+        return captured ?? throw new InvalidOperationException("Kestrel did not configure the listener.");
+    }
+}

@@ -1,0 +1,56 @@
+using Bridge.Broker;
+using Bridge.Configuration;
+using Bridge.Connections;
+using Bridge.Diagnostics;
+using Bridge.Publishing;
+using Bridge.Security;
+using Bridge.Topics;
+using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Bridge.Hosting;
+
+internal static class BridgeServiceCollectionExtensions
+{
+    /// <summary>Registers the bridge: options, listeners, the in-memory broker, connections, publishers, health and gRPC.</summary>
+    public static IServiceCollection AddBridge(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<BridgeOptions>()
+            .Bind(configuration.GetSection(BridgeOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BridgeOptions>, BridgeOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddSingleton<BridgeMetrics>();
+        services.AddSingleton<TopicRegistry>();
+        services.AddSingleton<ConnectionRegistry>();
+        services.AddSingleton<PublisherRegistry>();
+        services.AddSingleton<IConnectionObserver>(sp => sp.GetRequiredService<PublisherRegistry>());
+        services.AddSingleton<IClientMessageSink>(sp => sp.GetRequiredService<PublisherRegistry>());
+        services.AddSingleton<IBroker, InMemoryBroker>();
+        services.AddSingleton<UpdatePublisher>();
+        services.AddSingleton<ConnectionAdmission>();
+        services.AddSingleton<ConnectionIdGenerator>();
+        services.AddSingleton<ClientConnectionFactory>();
+        services.AddSingleton<ClientFrameReader>();
+        services.AddSingleton<WebSocketEndpoint>();
+        services.AddSingleton<DemoPage>();
+        services.AddSingleton<BridgeListeners>();
+        services.AddHostedService<LifetimeEvents>();
+
+        services.AddOptions<KestrelServerOptions>()
+            .Configure<IOptions<BridgeOptions>, BridgeListeners>((kestrel, options, listeners) => listeners.Configure(kestrel, options.Value));
+        services.AddOptions<HostOptions>()
+            .Configure<IOptions<BridgeOptions>>((host, options) => host.ShutdownTimeout = options.Value.DrainTimeout + TimeSpan.FromSeconds(1));
+
+        services.AddGrpc();
+        services.AddOptions<GrpcServiceOptions>()
+            .Configure<IOptions<BridgeOptions>>((grpc, options) => grpc.MaxReceiveMessageSize = options.Value.GrpcMaxReceiveMessageBytes);
+        services.AddGrpcReflection();
+        services.AddGrpcHealthChecks();
+        services.AddHealthChecks().AddCheck<ReadinessHealthCheck>(ReadinessHealthCheck.Tag, tags: [ReadinessHealthCheck.Tag]);
+        return services;
+    }
+}

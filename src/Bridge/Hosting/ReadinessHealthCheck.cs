@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Bridge.Hosting;
+
+/// <summary>Ready once the host has started and until it begins to stop (then load balancers should move on).</summary>
+internal sealed class ReadinessHealthCheck(IHostApplicationLifetime lifetime) : IHealthCheck
+{
+    public const string Tag = "ready";
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("shutting down"));
+        }
+
+        return Task.FromResult(lifetime.ApplicationStarted.IsCancellationRequested
+            ? HealthCheckResult.Healthy()
+            : HealthCheckResult.Unhealthy("starting"));
+    }
+}

@@ -1,0 +1,25 @@
+using Bridge.Hosting;
+using Microsoft.Extensions.Options;
+
+if (HealthProbe.IsRequested(args))
+{
+    return await HealthProbe.RunAsync(args);
+}
+
+try
+{
+    var app = BridgeApplication.Create(args);
+    await app.RunAsync();
+    return 0;
+}
+catch (OptionsValidationException ex)
+{
+    // A bad configuration value is an operator error, not a crash: say which keys and stop.
+    await Console.Error.WriteLineAsync("Bridge cannot start: invalid configuration.");
+    foreach (var failure in ex.Failures)
+    {
+        await Console.Error.WriteLineAsync("  " + failure);
+    }
+
+    return 2;
+}

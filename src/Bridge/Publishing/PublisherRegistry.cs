@@ -1,0 +1,86 @@
+using Bridge.Configuration;
+using Bridge.Connections;
+using Bridge.Diagnostics;
+using Bridge.V1;
+using Microsoft.Extensions.Options;
+
+namespace Bridge.Publishing;
+
+/// <summary>
+/// The open publisher streams. Routes browser messages and connection events to the streams
+/// whose filters match; never waits for a stream.
+/// </summary>
+internal sealed class PublisherRegistry(IOptions<BridgeOptions> options, BridgeMetrics metrics, ILogger<PublisherStream> streamLogger)
+    : IClientMessageSink, IConnectionObserver
+{
+    private readonly int _eventLimit = options.Value.PublisherQueueLength;
+    private readonly Lock _gate = new();
+    private PublisherStream[] _streams = [];
+    private long _nextId;
+
+    public int Count => Volatile.Read(ref _streams).Length;
+
+    public PublisherStream Create(string peer) =>
+        new("p" + Interlocked.Increment(ref _nextId), peer, _eventLimit, metrics, streamLogger);
+
+    public void Add(PublisherStream stream)
+    {
+        lock (_gate)
+        {
+            _streams = [.. _streams, stream];
+        }
+
+        metrics.PublisherStreamOpened();
+    }
+
+    public void Remove(PublisherStream stream)
+    {
+        lock (_gate)
+        {
+            if (Array.IndexOf(_streams, stream) < 0)
+            {
+                return;
+            }
+
+            _streams = [.. _streams.Where(s => s != stream)];
+        }
+
+        metrics.PublisherStreamClosed();
+    }
+
+    /// <returns>How many streams listen to the message's topic.</returns>
+    public int Dispatch(ClientMessage message)
+    {
+        var listeners = 0;
+        PublishResponse? response = null;
+        foreach (var stream in Volatile.Read(ref _streams))
+        {
+            if (stream.Filter.Matches(message.Topic))
+            {
+                listeners++;
+                stream.TryEnqueueEvent(response ??= new PublishResponse { ClientMessage = message });
+            }
+        }
+
+        return listeners;
+    }
+
+    public void OnConnected(ClientConnection connection) => Announce(connection, ClientEvent.Types.Kind.Connected);
+
+    public void OnDisconnected(ClientConnection connection) => Announce(connection, ClientEvent.Types.Kind.Disconnected);
+
+    public static PublishResponse EventResponse(ClientConnection connection, ClientEvent.Types.Kind kind) =>
+        new() { ClientEvent = new ClientEvent { ConnectionId = connection.Id, Kind = kind, Topics = { connection.Topics } } };
+
+    private void Announce(ClientConnection connection, ClientEvent.Types.Kind kind)
+    {
+        PublishResponse? response = null;
+        foreach (var stream in Volatile.Read(ref _streams))
+        {
+            if (stream.Filter.MatchesAny(connection.Topics))
+            {
+                stream.TryEnqueueEvent(response ??= EventResponse(connection, kind));
+            }
+        }
+    }
+}

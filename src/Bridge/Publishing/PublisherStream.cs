@@ -1,0 +1,151 @@
+using System.Threading.Channels;
+using Bridge.Connections;
+using Bridge.Diagnostics;
+using Bridge.V1;
+using Grpc.Core;
+
+namespace Bridge.Publishing;
+
+/// <summary>
+/// The bridge's side of one backend's <c>Publish</c> stream: its listen filter and its outbox,
+/// written by exactly one loop.
+/// </summary>
+/// <remarks>
+/// The outbox is one FIFO so responses keep their order, bounded in two parts: acks and
+/// <c>Listening</c> take a credit from a fixed window (the request loop waits for one, which stops
+/// reading the backend's requests and lets HTTP/2 flow control push back — acks are never dropped);
+/// browser messages and events count against <c>Bridge:PublisherQueueLength</c> and are dropped and
+/// counted beyond it, so a slow backend never blocks a browser.
+/// </remarks>
+internal sealed partial class PublisherStream : IDisposable
+{
+    /// <summary>Acks (and Listening confirmations) that may wait in the outbox at once.</summary>
+    public const int AckWindow = 1024;
+
+    private readonly Channel<Outgoing> _outbox = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions
+    {
+        SingleReader = true,
+        SingleWriter = false,
+        AllowSynchronousContinuations = false,
+    });
+
+    private readonly SemaphoreSlim _ackCredits = new(AckWindow, AckWindow);
+    private readonly int _eventLimit;
+    private readonly BridgeMetrics _metrics;
+    private readonly ILogger _logger;
+    private TopicFilter _filter = TopicFilter.All;
+    private int _pendingEvents;
+    private long _dropped;
+
+    public PublisherStream(string id, string peer, int eventLimit, BridgeMetrics metrics, ILogger logger)
+    {
+        Id = id;
+        Peer = peer;
+        _eventLimit = eventLimit;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    public string Id { get; }
+
+    public string Peer { get; }
+
+    public TopicFilter Filter => Volatile.Read(ref _filter);
+
+    /// <summary>Browser messages and events dropped for this stream because its backend read too slowly.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Queues a browser message or event if this stream has room; otherwise drops and counts it.</summary>
+    public bool TryEnqueueEvent(PublishResponse response)
+    {
+        if (Interlocked.Increment(ref _pendingEvents) > _eventLimit)
+        {
+            Interlocked.Decrement(ref _pendingEvents);
+            if (Interlocked.Increment(ref _dropped) == 1)
+            {
+                Log.FirstDrop(_logger, Id, _eventLimit);
+            }
+
+            _metrics.PublisherEventDropped();
+            return false;
+        }
+
+        if (!_outbox.Writer.TryWrite(new Outgoing(response, IsControl: false)))
+        {
+            Interlocked.Decrement(ref _pendingEvents); // completed: the stream is ending
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Queues an ack or a Listening; waits for a credit when the backend is not reading.</summary>
+    public async ValueTask EnqueueControlAsync(PublishResponse response, CancellationToken cancellationToken)
+    {
+        await _ackCredits.WaitAsync(cancellationToken);
+        if (!_outbox.Writer.TryWrite(new Outgoing(response, IsControl: true)))
+        {
+            _ackCredits.Release();
+        }
+    }
+
+    /// <summary>Applies a new filter; everything queued after this follows it.</summary>
+    public ValueTask ListenAsync(TopicFilter filter, CancellationToken cancellationToken)
+    {
+        Volatile.Write(ref _filter, filter);
+        return EnqueueControlAsync(ListeningResponse(filter), cancellationToken);
+    }
+
+    public static PublishResponse ListeningResponse(TopicFilter filter) =>
+        new() { Listening = new Listening { Topics = { filter.Topics } } };
+
+    /// <summary>No more responses will be queued; the writer finishes what is queued and ends.</summary>
+    public void Complete() => _outbox.Writer.TryComplete();
+
+    /// <summary>The one writer of the response stream: the opening responses, then the outbox in order.</summary>
+    public async Task RunWriterAsync(IAsyncStreamWriter<PublishResponse> writer, IEnumerable<PublishResponse> opening, CancellationToken cancellationToken)
+    {
+        try
+        {
+            foreach (var response in opening)
+            {
+                await writer.WriteAsync(response, cancellationToken);
+            }
+
+            var reader = _outbox.Reader;
+            while (await reader.WaitToReadAsync(cancellationToken))
+            {
+                while (reader.TryRead(out var item))
+                {
+                    await writer.WriteAsync(item.Response, cancellationToken);
+                    if (item.IsControl)
+                    {
+                        _ackCredits.Release();
+                    }
+                    else
+                    {
+                        Interlocked.Decrement(ref _pendingEvents);
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException && cancellationToken.IsCancellationRequested)
+        {
+            // The backend went away; the call is over and nothing more can be written.
+            Log.WriterStopped(_logger, Id, ex.Message);
+        }
+    }
+
+    public void Dispose() => _ackCredits.Dispose();
+
+    private readonly record struct Outgoing(PublishResponse Response, bool IsControl);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 210, Level = LogLevel.Warning, Message = "Publisher stream {StreamId} reads too slowly: more than {Limit} browser messages/events were waiting, so further ones are dropped for this stream and counted in bridge.publisher.dropped.")]
+        public static partial void FirstDrop(ILogger logger, string streamId, int limit);
+
+        [LoggerMessage(EventId = 211, Level = LogLevel.Debug, Message = "Publisher stream {StreamId} stopped writing: {Reason}")]
+        public static partial void WriterStopped(ILogger logger, string streamId, string reason);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Net.WebSockets;
+using System.Text;
+using Bridge.Broker;
+using Bridge.Configuration;
+using Bridge.Connections;
+using Bridge.Diagnostics;
+using Bridge.Topics;
+using Bridge.V1;
+using Microsoft.Extensions.Options;
+
+namespace Bridge.Publishing;
+
+/// <summary>
+/// Validates one <see cref="Update"/>, frames its payload once and hands it to the broker; shared
+/// by the <c>Publish</c> stream and <c>PublishOne</c>. A rejected update gets an <see cref="Ack"/>
+/// with an error and takes no position in its topic.
+/// </summary>
+internal sealed class UpdatePublisher(IBroker broker, IOptions<BridgeOptions> options, BridgeMetrics metrics)
+{
+    private readonly int _maxUpdateBytes = options.Value.MaxUpdateBytes;
+
+    public async ValueTask<Ack> PublishAsync(Update update, CancellationToken cancellationToken)
+    {
+        var ack = new Ack { Id = update.Id, Topic = update.Topic };
+        if (Validate(update) is { } error)
+        {
+            metrics.UpdateRejected();
+            ack.Error = error;
+            return ack;
+        }
+
+        var frame = update.PayloadCase == Update.PayloadOneofCase.Text
+            ? new OutboundFrame(Encoding.UTF8.GetBytes(update.Text), WebSocketMessageType.Text)
+            : new OutboundFrame(update.Binary.Memory, WebSocketMessageType.Binary);
+
+        if (update.ConnectionId.Length > 0)
+        {
+            switch (await broker.SendToConnectionAsync(update.ConnectionId, frame, cancellationToken))
+            {
+                case DirectSendResult.Queued:
+                    ack.Recipients = 1;
+                    break;
+                case DirectSendResult.NotConnected:
+                    metrics.UpdateRejected();
+                    ack.Error = $"connection '{update.ConnectionId}' is not connected";
+                    return ack;
+                case DirectSendResult.Overflowed:
+                    // Accepted, but the connection is being closed as a slow consumer.
+                    break;
+            }
+
+            metrics.UpdateAccepted();
+            return ack;
+        }
+
+        var result = await broker.PublishAsync(update.Topic, frame, cancellationToken);
+        ack.Sequence = result.Sequence;
+        ack.Recipients = (uint)result.Recipients;
+        metrics.UpdateAccepted();
+        return ack;
+    }
+
+    private string? Validate(Update update)
+    {
+        if (!TopicName.IsValidOrBroadcast(update.Topic, out var topicError))
+        {
+            return "invalid topic: " + topicError;
+        }
+
+        var size = update.PayloadCase switch
+        {
+            Update.PayloadOneofCase.Text => Encoding.UTF8.GetByteCount(update.Text),
+            Update.PayloadOneofCase.Binary => update.Binary.Length,
+            _ => -1,
+        };
+
+        if (size < 0)
+        {
+            return "update has no payload: set text or binary";
+        }
+
+        if (size > _maxUpdateBytes)
+        {
+            return $"payload too large: {size} bytes exceeds the limit of {_maxUpdateBytes} bytes (Bridge:MaxUpdateBytes)";
+        }
+
+        return null;
+    }
+}
