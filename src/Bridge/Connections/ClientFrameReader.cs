@@ -85,10 +85,11 @@ internal sealed partial class ClientFrameReader(
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
         {
-            // Reset, aborted by a timeout, or a protocol error the framework already answered.
+            // Reset, aborted by a timeout, or a protocol error the framework already answered with a
+            // close frame (state CloseSent). Aborting now would reset the TCP connection and could
+            // destroy that close frame before the peer reads it; the abort timer bounds the rest.
             Log.ConnectionLost(logger, connection.Id, ex.Message);
             connection.RequestClose(CloseRequest.Lost, _closeTimeout);
-            connection.Abort();
         }
         finally
         {

@@ -1,0 +1,61 @@
+using Bridge.Tests.Infrastructure;
+using Grpc.Health.V1;
+using Grpc.Reflection.V1Alpha;
+
+namespace Bridge.Tests.Hosting;
+
+public sealed class HealthAndDiscoveryTests
+{
+    [Fact]
+    public async Task Liveness_and_readiness_answer_200_once_started()
+    {
+        await using var server = await BridgeServer.StartAsync();
+        using var http = new HttpClient();
+
+        using var live = await http.GetAsync(new Uri(server.HttpUri, "/healthz"));
+        using var ready = await http.GetAsync(new Uri(server.HttpUri, "/readyz"));
+
+        Assert.Equal(200, (int)live.StatusCode);
+        Assert.Equal(200, (int)ready.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_gRPC_health_service_reports_serving()
+    {
+        await using var server = await BridgeServer.StartAsync();
+        var health = new Health.HealthClient(server.Channel);
+
+        var response = await health.CheckAsync(new HealthCheckRequest());
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
+    }
+
+    [Fact]
+    public async Task Server_reflection_lists_the_bridge_service()
+    {
+        await using var server = await BridgeServer.StartAsync();
+        var reflection = new ServerReflection.ServerReflectionClient(server.Channel);
+
+        using var call = reflection.ServerReflectionInfo();
+        await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = string.Empty });
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+
+        var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name);
+        Assert.Contains("bridge.v1.Bridge", services);
+        Assert.Contains("grpc.health.v1.Health", services);
+    }
+
+    [Fact]
+    public async Task The_demo_page_is_served_at_the_root()
+    {
+        await using var server = await BridgeServer.StartAsync();
+        using var http = new HttpClient();
+
+        using var response = await http.GetAsync(server.HttpUri);
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("/ws", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}
