@@ -23,3 +23,8 @@ catch (OptionsValidationException ex)
 
     return 2;
 }
+catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+{
+    await Console.Error.WriteLineAsync("Bridge cannot start: " + ex.Message + " Set Bridge:HttpUrl / Bridge:GrpcUrl to free ports.");
+    return 2;
+}

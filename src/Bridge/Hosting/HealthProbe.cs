@@ -4,7 +4,8 @@ namespace Bridge.Hosting;
 
 /// <summary>
 /// <c>Bridge healthcheck</c>: asks this machine's bridge for <c>/healthz</c> and exits 0 when it is
-/// live. The container's HEALTHCHECK uses it because the runtime image has no curl.
+/// live. The container's HEALTHCHECK uses it because the runtime image has no curl. Its 2 s
+/// timeout stays under the HEALTHCHECK's 3 s so its own message reaches the health log.
 /// </summary>
 internal static class HealthProbe
 {
@@ -29,11 +30,15 @@ internal static class HealthProbe
             return 2;
         }
 
+        // Probe over loopback: a wildcard listener also answers there, and a container's own
+        // address is not known to the probe.
         var host = listener.IsLocalhost || listener.IsAnyIp || listener.Address!.Equals(System.Net.IPAddress.Any)
             ? "127.0.0.1"
+            : listener.Address.Equals(System.Net.IPAddress.IPv6Any) ? "[::1]"
+            : listener.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{listener.Address}]"
             : listener.Address.ToString();
-        var url = new Uri($"http://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{listener.Port}/healthz");
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
+        var url = new Uri($"http://{host}:{listener.Port}/healthz");
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         try
         {
             using var response = await client.GetAsync(url);

@@ -5,6 +5,7 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Bridge.Tests.Infrastructure;
 
@@ -15,11 +16,12 @@ namespace Bridge.Tests.Infrastructure;
 internal sealed class BridgeServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly List<IDisposable> _owned = [];
+    private readonly ErrorLogCollector _errors;
 
-    private BridgeServer(WebApplication app, Uri httpUri, Uri grpcUri)
+    private BridgeServer(WebApplication app, ErrorLogCollector errors, Uri httpUri, Uri grpcUri)
     {
         _app = app;
+        _errors = errors;
         HttpUri = httpUri;
         GrpcUri = grpcUri;
         Channel = GrpcChannel.ForAddress(grpcUri);
@@ -56,10 +58,15 @@ internal sealed class BridgeServer : IAsyncDisposable
             args.Add($"--Bridge:{key}={value}");
         }
 
-        var app = BridgeApplication.Create([.. args], configure);
+        var errors = new ErrorLogCollector();
+        var app = BridgeApplication.Create([.. args], builder =>
+        {
+            builder.Logging.AddProvider(errors);
+            configure?.Invoke(builder);
+        });
         await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         var listeners = app.Services.GetRequiredService<BridgeListeners>();
-        return new BridgeServer(app, ToUri(listeners.HttpEndPoint), ToUri(listeners.GrpcEndPoint));
+        return new BridgeServer(app, errors, ToUri(listeners.HttpEndPoint), ToUri(listeners.GrpcEndPoint));
     }
 
     public Uri WebSocketUri(params string[] topics)
@@ -81,13 +88,9 @@ internal sealed class BridgeServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Channel.Dispose();
-        foreach (var owned in _owned)
-        {
-            owned.Dispose();
-        }
-
         await _app.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
         await _app.DisposeAsync();
+        Assert.True(_errors.Errors.Count == 0, "the bridge logged errors:\n" + string.Join("\n", _errors.Errors));
     }
 
     private static Uri ToUri(EndPoint? endPoint) =>
