@@ -11,7 +11,7 @@ public sealed class HeartbeatTests
         await using var server = await BridgeServer.StartAsync(new Dictionary<string, string>
         {
             ["PingInterval"] = "00:00:00.200",
-            ["PingTimeout"] = "00:00:00.500",
+            ["PingTimeout"] = "00:00:02",
         });
         await using var backend = await PublisherSession.OpenAsync(server.Client);
 
