@@ -23,6 +23,13 @@ catch (OptionsValidationException ex)
 
     return 2;
 }
+catch (InvalidOperationException ex) when (ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+{
+    // The binder names the key and the type it expected, e.g. 'Bridge:SendQueueLength' to 'System.Int32'.
+    await Console.Error.WriteLineAsync("Bridge cannot start: invalid configuration.");
+    await Console.Error.WriteLineAsync("  " + ex.Message);
+    return 2;
+}
 catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
 {
     await Console.Error.WriteLineAsync("Bridge cannot start: " + ex.Message + " Set Bridge:HttpUrl / Bridge:GrpcUrl to free ports.");

@@ -1,6 +1,7 @@
 using Bridge.Connections;
 using Bridge.Publishing;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Bridge.Hosting;
 
@@ -19,7 +20,16 @@ internal static class BridgeEndpointRouteBuilderExtensions
 
         // Liveness runs no checks: the process answers, so it is alive.
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = static _ => false });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = static check => check.Tags.Contains(ReadinessHealthCheck.Tag) });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions
+        {
+            Predicate = static check => check.Tags.Contains(ReadinessHealthCheck.Tag),
+            ResultStatusCodes =
+            {
+                [HealthStatus.Healthy] = StatusCodes.Status200OK,
+                [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+                [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+            },
+        });
 
         app.MapGrpcService<BridgeService>();
         app.MapGrpcHealthChecksService();

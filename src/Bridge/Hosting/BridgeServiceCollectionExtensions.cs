@@ -49,6 +49,7 @@ internal static class BridgeServiceCollectionExtensions
         services.AddOptions<GrpcServiceOptions>()
             .Configure<IOptions<BridgeOptions>>((grpc, options) => grpc.MaxReceiveMessageSize = options.Value.GrpcMaxReceiveMessageBytes);
         services.AddGrpcReflection();
+        // gRPC health reports SERVING only when every check is Healthy, so Degraded (not ready) is NOT_SERVING there too.
         services.AddGrpcHealthChecks();
         services.AddHealthChecks().AddCheck<ReadinessHealthCheck>(ReadinessHealthCheck.Tag, tags: [ReadinessHealthCheck.Tag]);
         return services;

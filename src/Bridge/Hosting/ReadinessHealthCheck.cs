@@ -2,7 +2,11 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Bridge.Hosting;
 
-/// <summary>Ready once the host has started and until it begins to stop (then load balancers should move on).</summary>
+/// <summary>
+/// Ready once the host has started and until it begins to stop (then load balancers should move on).
+/// Not ready is reported as Degraded, which <c>/readyz</c> maps to 503: the health-check framework
+/// logs Unhealthy results as errors, and a normal shutdown is not an error.
+/// </summary>
 internal sealed class ReadinessHealthCheck(IHostApplicationLifetime lifetime) : IHealthCheck
 {
     public const string Tag = "ready";
@@ -11,11 +15,11 @@ internal sealed class ReadinessHealthCheck(IHostApplicationLifetime lifetime) : 
     {
         if (lifetime.ApplicationStopping.IsCancellationRequested)
         {
-            return Task.FromResult(HealthCheckResult.Unhealthy("shutting down"));
+            return Task.FromResult(HealthCheckResult.Degraded("shutting down"));
         }
 
         return Task.FromResult(lifetime.ApplicationStarted.IsCancellationRequested
             ? HealthCheckResult.Healthy()
-            : HealthCheckResult.Unhealthy("starting"));
+            : HealthCheckResult.Degraded("starting"));
     }
 }

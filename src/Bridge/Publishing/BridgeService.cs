@@ -46,6 +46,12 @@ internal sealed partial class BridgeService(
         {
             // Shutdown stopped the reading, or the backend went away mid-read.
         }
+        catch (RpcException ex)
+        {
+            // The transport ended the call (e.g. a message over Bridge:GrpcMaxReceiveMessageBytes): the status goes to the backend as is.
+            Log.EndedByTransport(logger, stream.Id, ex.StatusCode, ex.Status.Detail);
+            throw;
+        }
         finally
         {
             publishers.Remove(stream);
@@ -124,5 +130,8 @@ internal sealed partial class BridgeService(
 
         [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Publisher stream {StreamId} ended: {Reason}; {Dropped} browser message(s)/event(s) were dropped for it.")]
         public static partial void Closed(ILogger logger, string streamId, string reason, long dropped);
+
+        [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Publisher stream {StreamId} ended by the transport with {StatusCode}: {Detail}")]
+        public static partial void EndedByTransport(ILogger logger, string streamId, StatusCode statusCode, string detail);
     }
 }

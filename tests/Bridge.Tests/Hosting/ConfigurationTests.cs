@@ -36,3 +36,26 @@ public sealed class ConfigurationTests
         Assert.NotEqual(server.HttpUri.Port, server.GrpcUri.Port);
     }
 }
+
+public sealed class ConfigurationErrorExitTests
+{
+    [Theory]
+    [InlineData("--Bridge:SendQueueLength=abc", "Failed to convert configuration value 'abc' at 'Bridge:SendQueueLength' to type 'System.Int32'.")]
+    [InlineData("--Bridge:PingTimeout=0", "Bridge:PingTimeout must be a positive duration of at most one day, such as 00:00:15 (was 00:00:00).")]
+    public async Task The_process_prints_the_key_and_exits_2_without_a_stack_trace(string argument, string expected)
+    {
+        var bridge = Path.Combine(AppContext.BaseDirectory, "Bridge.dll");
+
+        var (exitCode, output) = await ChildProcess.RunAsync(
+            "dotnet",
+            [bridge, "--Bridge:HttpUrl=http://127.0.0.1:0", "--Bridge:GrpcUrl=http://127.0.0.1:0", argument],
+            AppContext.BaseDirectory,
+            new Dictionary<string, string?>(),
+            Infrastructure.TestTimeouts.Signal);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("Bridge cannot start: invalid configuration.", output, StringComparison.Ordinal);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+}
