@@ -99,9 +99,9 @@ internal sealed class PublisherSession : IAsyncDisposable
         {
             await _reader.WaitAsync(TestTimeouts.Signal);
         }
-        catch (RpcException)
+        catch (Exception ex) when (ex is RpcException or ObjectDisposedException or OperationCanceledException)
         {
-            // Disposing cancels the call; the reader sees that as its end.
+            // Disposing cancels the call; the reader sees that as its end, in one of these forms.
         }
     }
 
