@@ -104,12 +104,16 @@ internal sealed partial class ClientConnection : IDisposable
         Volatile.Read(ref _socket)?.Abort();
     }
 
-    /// <summary>The one writer of this socket: sends queued frames in order, then the requested close.</summary>
-    public async Task RunSenderAsync(WebSocket socket)
+    /// <summary>
+    /// The one writer of this socket: sends queued frames in order, then the requested close. Each
+    /// wake-up sends everything queued so far as one batch, which <paramref name="transport"/>
+    /// writes to the network in one write instead of one per frame.
+    /// </summary>
+    public async Task RunSenderAsync(WebSocket socket, CoalescingStream transport)
     {
         try
         {
-            await SendQueuedFramesAsync(socket);
+            await SendQueuedFramesAsync(socket, transport);
             var close = Volatile.Read(ref _close);
             if (close is not null && socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
@@ -124,19 +128,27 @@ internal sealed partial class ClientConnection : IDisposable
         }
     }
 
-    private async Task SendQueuedFramesAsync(WebSocket socket)
+    private async Task SendQueuedFramesAsync(WebSocket socket, CoalescingStream transport)
     {
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync())
         {
-            while (reader.TryRead(out var frame))
+            transport.BeginBatch();
+            try
             {
-                if (Volatile.Read(ref _close) is { DiscardPending: true })
+                while (reader.TryRead(out var frame))
                 {
-                    return;
-                }
+                    if (Volatile.Read(ref _close) is { DiscardPending: true })
+                    {
+                        return;
+                    }
 
-                await socket.SendAsync(frame.Payload, frame.MessageType, endOfMessage: true, CancellationToken.None);
+                    await socket.SendAsync(frame.Payload, frame.MessageType, endOfMessage: true, CancellationToken.None);
+                }
+            }
+            finally
+            {
+                await transport.EndBatchAsync();
             }
         }
     }

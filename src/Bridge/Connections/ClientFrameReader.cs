@@ -31,7 +31,10 @@ internal sealed partial class ClientFrameReader(
     {
         // One byte over the limit is enough to know a message is too big.
         var capacity = _maxMessageBytes + 1;
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBufferBytes, capacity));
+
+        // Held only while a message is arriving: an idle connection waits with a zero-byte read
+        // and owns no receive buffer (most connections are idle most of the time).
+        byte[]? buffer = null;
         var count = 0;
         var discarding = false;
         var unroutedLogged = false;
@@ -39,16 +42,39 @@ internal sealed partial class ClientFrameReader(
         {
             while (true)
             {
-                if (count == Math.Min(buffer.Length, capacity))
+                ValueWebSocketReceiveResult result;
+                if (buffer is null)
                 {
-                    buffer = Grow(buffer, count, capacity);
+                    result = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+                    if (result.MessageType != WebSocketMessageType.Close && !result.EndOfMessage)
+                    {
+                        buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBufferBytes, capacity));
+                        continue;
+                    }
+                }
+                else
+                {
+                    if (count == Math.Min(buffer.Length, capacity))
+                    {
+                        buffer = Grow(buffer, count, capacity);
+                    }
+
+                    result = await socket.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, capacity) - count), CancellationToken.None);
                 }
 
-                var result = await socket.ReceiveAsync(buffer.AsMemory(count, Math.Min(buffer.Length, capacity) - count), CancellationToken.None);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     connection.RequestClose(CloseRequest.PeerClosed(socket.CloseStatus), _closeTimeout);
                     return;
+                }
+
+                count += result.Count;
+                if (!discarding && count > _maxMessageBytes)
+                {
+                    metrics.ClientMessageTooBig();
+                    Log.MessageTooBig(logger, connection.Id, _maxMessageBytes);
+                    connection.RequestClose(CloseRequest.MessageTooBig, _closeTimeout);
+                    discarding = true;
                 }
 
                 if (discarding)
@@ -58,21 +84,11 @@ internal sealed partial class ClientFrameReader(
                     continue;
                 }
 
-                count += result.Count;
-                if (count > _maxMessageBytes)
-                {
-                    metrics.ClientMessageTooBig();
-                    Log.MessageTooBig(logger, connection.Id, _maxMessageBytes);
-                    connection.RequestClose(CloseRequest.MessageTooBig, _closeTimeout);
-                    discarding = true;
-                    count = 0;
-                    continue;
-                }
-
                 if (result.EndOfMessage)
                 {
-                    var message = Decode(connection, buffer.AsSpan(0, count), result.MessageType);
+                    var message = Decode(connection, buffer is null ? [] : buffer.AsSpan(0, count), result.MessageType);
                     count = 0;
+                    Release(ref buffer);
                     if (message is null)
                     {
                         discarding = true;
@@ -93,7 +109,16 @@ internal sealed partial class ClientFrameReader(
         }
         finally
         {
+            Release(ref buffer);
+        }
+    }
+
+    private static void Release(ref byte[]? buffer)
+    {
+        if (buffer is not null)
+        {
             ArrayPool<byte>.Shared.Return(buffer);
+            buffer = null;
         }
     }
 

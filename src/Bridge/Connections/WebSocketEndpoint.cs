@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using Bridge.Configuration;
+using Bridge.Protocol;
 using Bridge.Security;
 using Microsoft.Extensions.Options;
 
@@ -8,7 +9,8 @@ namespace Bridge.Connections;
 /// <summary>
 /// <c>GET /ws</c>: admits the request, subscribes the connection before the handshake completes
 /// (so anything published after the browser sees "open" reaches it), then runs the connection's
-/// sender and receiver until it closes.
+/// sender and receiver until it closes. The WebSocket runs over a <see cref="CoalescingStream"/>
+/// so the sender writes whatever is queued for a connection to the transport at once.
 /// </summary>
 internal sealed partial class WebSocketEndpoint(
     ConnectionAdmission admission,
@@ -18,19 +20,28 @@ internal sealed partial class WebSocketEndpoint(
     IOptions<BridgeOptions> options,
     ILogger<WebSocketEndpoint> logger)
 {
-    private readonly WebSocketAcceptContext _acceptContext = new()
+    private readonly WebSocketCreationOptions _creationOptions = new()
     {
+        IsServer = true,
         KeepAliveInterval = options.Value.PingInterval,
         KeepAliveTimeout = options.Value.PingTimeout,
     };
 
     public async Task HandleAsync(HttpContext context)
     {
-        if (!context.WebSockets.IsWebSocketRequest)
+        if (!WebSocketHandshake.IsUpgradeRequest(context))
         {
             context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
             context.Response.Headers.Upgrade = "websocket";
             await context.Response.WriteAsync("expected a WebSocket upgrade request (GET /ws with Upgrade: websocket)\n");
+            return;
+        }
+
+        if (WebSocketHandshake.Validate(context) is { } invalid)
+        {
+            Log.Refused(logger, invalid.StatusCode, invalid.Reason);
+            context.Response.StatusCode = invalid.StatusCode;
+            await context.Response.WriteAsync(invalid.Reason + "\n");
             return;
         }
 
@@ -47,10 +58,23 @@ internal sealed partial class WebSocketEndpoint(
         registry.Add(connection);
         try
         {
-            using var socket = await context.WebSockets.AcceptWebSocketAsync(_acceptContext);
+            Stream transport;
+            try
+            {
+                transport = await WebSocketHandshake.AcceptAsync(context);
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+            {
+                // The client went away during the handshake.
+                Log.HandshakeFailed(logger, connection.Id, ex.Message);
+                return;
+            }
+
+            await using var stream = new CoalescingStream(transport);
+            using var socket = WebSocket.CreateFromStream(stream, _creationOptions);
             connection.Attach(socket);
             Log.Connected(logger, connection.Id, connection.Topics.Count);
-            var sender = connection.RunSenderAsync(socket);
+            var sender = connection.RunSenderAsync(socket, stream);
             await reader.RunAsync(connection, socket);
             await sender;
             Log.Disconnected(logger, connection.Id, socket.CloseStatus is { } status ? (int)status : 0);
@@ -68,6 +92,9 @@ internal sealed partial class WebSocketEndpoint(
 
         [LoggerMessage(EventId = 101, Level = LogLevel.Debug, Message = "Connection {ConnectionId} closed with code {CloseCode}.")]
         public static partial void Disconnected(ILogger logger, string connectionId, int closeCode);
+
+        [LoggerMessage(EventId = 103, Level = LogLevel.Debug, Message = "Connection {ConnectionId} failed during the handshake: {Reason}")]
+        public static partial void HandshakeFailed(ILogger logger, string connectionId, string reason);
 
         [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Refused a WebSocket request with {StatusCode}: {Reason}")]
         public static partial void Refused(ILogger logger, int statusCode, string? reason);

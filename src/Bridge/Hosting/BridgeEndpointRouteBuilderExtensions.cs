@@ -10,8 +10,6 @@ internal static class BridgeEndpointRouteBuilderExtensions
     /// <summary>Maps <c>/ws</c>, the demo page, the health endpoints and the gRPC services.</summary>
     public static WebApplication MapBridge(this WebApplication app)
     {
-        app.UseWebSockets();
-
         var webSockets = app.Services.GetRequiredService<WebSocketEndpoint>();
         app.Map("/ws", webSockets.HandleAsync);
 

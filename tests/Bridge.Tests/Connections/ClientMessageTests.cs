@@ -28,6 +28,24 @@ public sealed class ClientMessageTests
     }
 
     [Fact]
+    public async Task Empty_frames_arrive_as_empty_messages()
+    {
+        await using var server = await BridgeServer.StartAsync();
+        await using var backend = await PublisherSession.OpenAsync(server.Client);
+        using var client = await server.ConnectAsync();
+
+        await client.SendTextAsync(string.Empty);
+        await client.SendBinaryAsync([]);
+        await client.SendTextAsync("after");
+
+        var text = await backend.NextMessageAsync();
+        var binary = await backend.NextMessageAsync();
+        Assert.Equal((ClientMessage.PayloadOneofCase.Text, ""), (text.PayloadCase, text.Text));
+        Assert.Equal((ClientMessage.PayloadOneofCase.Binary, 0), (binary.PayloadCase, binary.Binary.Length));
+        Assert.Equal("after", (await backend.NextMessageAsync()).Text);
+    }
+
+    [Fact]
     public async Task The_message_topic_is_the_only_topic_or_empty_for_none_or_several()
     {
         await using var server = await BridgeServer.StartAsync();

@@ -1,0 +1,90 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Primitives;
+
+namespace Bridge.Protocol;
+
+/// <summary>
+/// The server side of the RFC 6455 opening handshake (section 4.2). The bridge performs it itself,
+/// instead of ASP.NET's WebSocket middleware, so it can put a <see cref="Connections.CoalescingStream"/>
+/// between the WebSocket and the connection; framing stays with <see cref="System.Net.WebSockets.WebSocket"/>.
+/// </summary>
+internal static class WebSocketHandshake
+{
+    private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+    /// <summary>Whether the request asks for a WebSocket upgrade at all (GET with <c>Upgrade: websocket</c>).</summary>
+    public static bool IsUpgradeRequest(HttpContext context) =>
+        HttpMethods.IsGet(context.Request.Method)
+        && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
+        && HasToken(context.Request.Headers.Upgrade, "websocket");
+
+    /// <summary>
+    /// Checks the rest of the handshake; returns the status and reason it is invalid, or null. An
+    /// unknown version gets 426 with the version the server speaks (RFC 6455 section 4.2.2).
+    /// </summary>
+    public static (int StatusCode, string Reason)? Validate(HttpContext context)
+    {
+        var headers = context.Request.Headers;
+        if (!HasToken(headers.Connection, "Upgrade"))
+        {
+            return (StatusCodes.Status400BadRequest, "the Connection header must include Upgrade");
+        }
+
+        if (headers.SecWebSocketVersion.ToString() != "13")
+        {
+            context.Response.Headers.SecWebSocketVersion = "13";
+            return (StatusCodes.Status426UpgradeRequired, "unsupported Sec-WebSocket-Version; this server speaks version 13");
+        }
+
+        if (!IsValidKey(headers.SecWebSocketKey.ToString()))
+        {
+            return (StatusCodes.Status400BadRequest, "Sec-WebSocket-Key must be the base64 encoding of 16 bytes");
+        }
+
+        return null;
+    }
+
+    /// <summary>Sends the 101 response and returns the raw, upgraded connection stream.</summary>
+    public static Task<Stream> AcceptAsync(HttpContext context)
+    {
+        var key = context.Request.Headers.SecWebSocketKey.ToString();
+        var response = context.Response;
+        response.Headers.Connection = "Upgrade";
+        response.Headers.Upgrade = "websocket";
+        response.Headers.SecWebSocketAccept = ComputeAccept(key);
+        return context.Features.GetRequiredFeature<IHttpUpgradeFeature>().UpgradeAsync();
+    }
+
+    internal static string ComputeAccept(string key)
+    {
+        Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
+#pragma warning disable CA5350 // RFC 6455 fixes SHA-1 for Sec-WebSocket-Accept; it is not used for security here.
+        SHA1.HashData(Encoding.ASCII.GetBytes(key + AcceptGuid), hash);
+#pragma warning restore CA5350
+        return Convert.ToBase64String(hash);
+    }
+
+    private static bool IsValidKey(string key)
+    {
+        Span<byte> decoded = stackalloc byte[18];
+        return key.Length == 24 && Convert.TryFromBase64String(key, decoded, out var written) && written == 16;
+    }
+
+    private static bool HasToken(StringValues values, string token)
+    {
+        foreach (var value in values)
+        {
+            foreach (var part in (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries))
+            {
+                if (string.Equals(part, token, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+}
