@@ -25,8 +25,8 @@ internal enum DirectSendResult
     /// <summary>Queued to the connection.</summary>
     Queued,
 
-    /// <summary>The connection exists but its queue overflowed; it is being closed as a slow consumer.</summary>
-    Overflowed,
+    /// <summary>The connection exists but did not take the frame: its queue overflowed (it is being closed as a slow consumer) or it is already closing.</summary>
+    NotQueued,
 
     /// <summary>No connection has that id.</summary>
     NotConnected,

@@ -13,18 +13,28 @@ internal sealed class InMemoryBroker(TopicRegistry topics, ConnectionRegistry co
 {
     public ValueTask<PublishResult> PublishAsync(string topic, OutboundFrame frame, CancellationToken cancellationToken)
     {
-        var state = topics.GetOrAdd(topic);
         ulong sequence;
         var recipients = 0;
-        lock (state.Gate)
+        while (true)
         {
-            sequence = ++state.LastSequence;
-            foreach (var subscriber in state.Subscribers)
+            var state = topics.GetOrAdd(topic);
+            lock (state.Gate)
             {
-                if (subscriber.TryEnqueue(frame))
+                if (state.Retired)
                 {
-                    recipients++;
+                    continue; // its last browser just left; look it up again
                 }
+
+                sequence = ++state.LastSequence;
+                foreach (var subscriber in state.Subscribers)
+                {
+                    if (subscriber.TryEnqueue(frame))
+                    {
+                        recipients++;
+                    }
+                }
+
+                break;
             }
         }
 
@@ -41,7 +51,7 @@ internal sealed class InMemoryBroker(TopicRegistry topics, ConnectionRegistry co
 
         if (!connection.TryEnqueue(frame))
         {
-            return ValueTask.FromResult(DirectSendResult.Overflowed);
+            return ValueTask.FromResult(DirectSendResult.NotQueued);
         }
 
         metrics.Delivered(1);

@@ -22,7 +22,10 @@ public sealed class BridgeOptions
     /// <summary>Largest update payload accepted from a publisher, in bytes (UTF-8 bytes for text). Default 1 MiB.</summary>
     public int MaxUpdateBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>Largest message accepted from a browser, in bytes; a larger one closes that connection with 1009. Default 64 KiB.</summary>
+    /// <summary>
+    /// Largest message accepted from a browser, in bytes; a larger one closes that connection with 1009.
+    /// Default 64 KiB; at most 4 MiB − 64 KiB, so a ClientMessage fits a default gRPC client's 4 MiB receive limit.
+    /// </summary>
     public int MaxClientMessageBytes { get; set; } = 64 * 1024;
 
     /// <summary>

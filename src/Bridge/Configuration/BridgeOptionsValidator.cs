@@ -9,6 +9,7 @@ namespace Bridge.Configuration;
 internal sealed class BridgeOptionsValidator : IValidateOptions<BridgeOptions>
 {
     private const int MaxFrameBytes = 512 * 1024 * 1024;
+    private const int MaxClientMessageBytes = 4 * 1024 * 1024 - 64 * 1024;
 
     public ValidateOptionsResult Validate(string? name, BridgeOptions options)
     {
@@ -17,7 +18,9 @@ internal sealed class BridgeOptionsValidator : IValidateOptions<BridgeOptions>
         CheckUrl(failures, nameof(BridgeOptions.HttpUrl), options.HttpUrl);
         CheckUrl(failures, nameof(BridgeOptions.GrpcUrl), options.GrpcUrl);
         CheckRange(failures, nameof(BridgeOptions.MaxUpdateBytes), options.MaxUpdateBytes, 1, MaxFrameBytes);
-        CheckRange(failures, nameof(BridgeOptions.MaxClientMessageBytes), options.MaxClientMessageBytes, 1, MaxFrameBytes);
+        // A ClientMessage must fit the 4 MiB a default gRPC client accepts, or one browser message
+        // would end a backend's whole Publish stream.
+        CheckRange(failures, nameof(BridgeOptions.MaxClientMessageBytes), options.MaxClientMessageBytes, 1, MaxClientMessageBytes);
         CheckRange(failures, nameof(BridgeOptions.GrpcMaxReceiveMessageBytes), options.GrpcMaxReceiveMessageBytes, 1, int.MaxValue);
         if (options.GrpcMaxReceiveMessageBytes < (long)options.MaxUpdateBytes + 64 * 1024)
         {

@@ -22,7 +22,9 @@ internal sealed partial class ClientConnection : IDisposable
     private readonly ILogger _logger;
     private CloseRequest? _close;
     private WebSocket? _socket;
+    private readonly Lock _timerGate = new();
     private ITimer? _abortTimer;
+    private bool _disposed;
     private int _aborted;
 
     public ClientConnection(string id, string[] topics, ConnectionSettings settings, BridgeMetrics metrics, ILogger logger)
@@ -83,7 +85,14 @@ internal sealed partial class ClientConnection : IDisposable
         }
 
         _queue.Writer.TryComplete();
-        _abortTimer = _settings.Time.CreateTimer(static state => ((ClientConnection)state!).Abort(), this, abortAfter, Timeout.InfiniteTimeSpan);
+        lock (_timerGate)
+        {
+            if (!_disposed)
+            {
+                _abortTimer = _settings.Time.CreateTimer(static state => ((ClientConnection)state!).Abort(), this, abortAfter, Timeout.InfiniteTimeSpan);
+            }
+        }
+
         return true;
     }
 
@@ -155,7 +164,13 @@ internal sealed partial class ClientConnection : IDisposable
 
     public void Dispose()
     {
-        _abortTimer?.Dispose();
+        // A late direct send must not mistake the finished connection for a slow consumer.
+        Interlocked.CompareExchange(ref _close, CloseRequest.Lost, null);
         _queue.Writer.TryComplete();
+        lock (_timerGate)
+        {
+            _disposed = true;
+            _abortTimer?.Dispose();
+        }
     }
 }

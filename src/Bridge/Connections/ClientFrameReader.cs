@@ -102,9 +102,19 @@ internal sealed partial class ClientFrameReader(
         catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
         {
             // Reset, aborted by a timeout, or a protocol error the framework already answered with a
-            // close frame (state CloseSent). Aborting now would reset the TCP connection and could
-            // destroy that close frame before the peer reads it; the abort timer bounds the rest.
-            Log.ConnectionLost(logger, connection.Id, ex.Message);
+            // close frame (state CloseSent): 1007 for invalid UTF-8, 1002 for bad framing. Aborting
+            // now would reset the TCP connection and could destroy that close frame before the peer
+            // reads it; the abort timer bounds the rest.
+            if (ex is WebSocketException && socket.State == WebSocketState.CloseSent && connection.CloseRequested is null)
+            {
+                metrics.ProtocolError();
+                Log.ProtocolError(logger, connection.Id, ex.Message);
+            }
+            else
+            {
+                Log.ConnectionLost(logger, connection.Id, ex.Message);
+            }
+
             connection.RequestClose(CloseRequest.Lost, _closeTimeout);
         }
         finally
@@ -138,8 +148,9 @@ internal sealed partial class ClientFrameReader(
         }
         catch (DecoderFallbackException)
         {
-            metrics.ClientMessageInvalid();
-            Log.InvalidUtf8(logger, connection.Id);
+            // The WebSocket layer validates text frames first; this is a second line of defence.
+            metrics.ProtocolError();
+            Log.ProtocolError(logger, connection.Id, "invalid UTF-8 in a text message");
             connection.RequestClose(CloseRequest.InvalidUtf8, _closeTimeout);
             return null;
         }
@@ -175,8 +186,8 @@ internal sealed partial class ClientFrameReader(
         [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "Connection {ConnectionId} sent a message over the limit of {MaxBytes} bytes; closing it with 1009.")]
         public static partial void MessageTooBig(ILogger logger, string connectionId, int maxBytes);
 
-        [LoggerMessage(EventId = 121, Level = LogLevel.Information, Message = "Connection {ConnectionId} sent a text message that is not valid UTF-8; closing it with 1007.")]
-        public static partial void InvalidUtf8(ILogger logger, string connectionId);
+        [LoggerMessage(EventId = 121, Level = LogLevel.Information, Message = "Connection {ConnectionId} broke the WebSocket protocol and was closed: {Reason}")]
+        public static partial void ProtocolError(ILogger logger, string connectionId, string reason);
 
         [LoggerMessage(EventId = 122, Level = LogLevel.Information, Message = "No publisher stream listens to topic '{Topic}'; a message from connection {ConnectionId} was not delivered (counted in bridge.client_messages.unrouted; logged once per connection).")]
         public static partial void Unrouted(ILogger logger, string connectionId, string topic);

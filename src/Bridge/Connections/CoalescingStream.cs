@@ -25,6 +25,7 @@ internal sealed class CoalescingStream(Stream transport) : Stream
     // Disposing a Kestrel upgrade stream does not end a read or write already pending on it, and
     // WebSocket.Abort (ping timeout, close timeout) relies on disposal to stop the connection.
     private readonly CancellationTokenSource _disposed = new();
+    private int _disposeStarted;
     private readonly SemaphoreSlim _transportWrite = new(1, 1);
     private byte[]? _pending;
     private int _pendingCount;
@@ -106,7 +107,7 @@ internal sealed class CoalescingStream(Stream transport) : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing && !_disposed.IsCancellationRequested)
+        if (disposing && Interlocked.Exchange(ref _disposeStarted, 1) == 0)
         {
             _disposed.Cancel();
             lock (_gate)

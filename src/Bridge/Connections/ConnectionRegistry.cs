@@ -16,6 +16,9 @@ internal sealed class ConnectionRegistry(TopicRegistry topics, IConnectionObserv
     private readonly ConcurrentDictionary<string, ClientConnection> _byId = new(StringComparer.Ordinal);
     private readonly Lock _presence = new();
 
+    /// <summary>Set by <see cref="CloseAll"/> (under the presence lock): connections added later are closed at once.</summary>
+    private (CloseRequest Request, TimeSpan AbortAfter)? _closingAll;
+
     public int Count => _byId.Count;
 
     /// <summary>Subscribes the connection to its topics and announces it.</summary>
@@ -26,6 +29,11 @@ internal sealed class ConnectionRegistry(TopicRegistry topics, IConnectionObserv
             _byId[connection.Id] = connection;
             topics.Subscribe(connection);
             observer.OnConnected(connection);
+            if (_closingAll is { } closing)
+            {
+                // Admitted just before shutdown began: it must not miss its 1001.
+                connection.RequestClose(closing.Request, closing.AbortAfter);
+            }
         }
 
         metrics.ConnectionOpened();
@@ -63,9 +71,13 @@ internal sealed class ConnectionRegistry(TopicRegistry topics, IConnectionObserv
     /// <summary>Asks every open connection to close; used on shutdown.</summary>
     public void CloseAll(CloseRequest request, TimeSpan abortAfter)
     {
-        foreach (var connection in _byId.Values)
+        lock (_presence)
         {
-            connection.RequestClose(request, abortAfter);
+            _closingAll = (request, abortAfter);
+            foreach (var connection in _byId.Values)
+            {
+                connection.RequestClose(request, abortAfter);
+            }
         }
     }
 }

@@ -31,33 +31,28 @@ internal sealed partial class WebSocketEndpoint(
     {
         if (!WebSocketHandshake.IsUpgradeRequest(context))
         {
-            context.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
             context.Response.Headers.Upgrade = "websocket";
-            await context.Response.WriteAsync("expected a WebSocket upgrade request (GET /ws with Upgrade: websocket)\n");
+            await RefuseAsync(context, StatusCodes.Status426UpgradeRequired, "expected a WebSocket upgrade request (GET /ws with Upgrade: websocket)");
             return;
         }
 
         if (WebSocketHandshake.Validate(context) is { } invalid)
         {
-            Log.Refused(logger, invalid.StatusCode, invalid.Reason);
-            context.Response.StatusCode = invalid.StatusCode;
-            await context.Response.WriteAsync(invalid.Reason + "\n");
+            await RefuseAsync(context, invalid.StatusCode, invalid.Reason);
             return;
         }
 
         var admitted = admission.Admit(context);
         if (!admitted.IsAdmitted)
         {
-            Log.Refused(logger, admitted.StatusCode, admitted.Error);
-            context.Response.StatusCode = admitted.StatusCode;
-            await context.Response.WriteAsync(admitted.Error + "\n");
+            await RefuseAsync(context, admitted.StatusCode, admitted.Error!);
             return;
         }
 
         using var connection = factory.Create(admitted.Topics);
-        registry.Add(connection);
         try
         {
+            registry.Add(connection);
             Stream transport;
             try
             {
@@ -83,6 +78,13 @@ internal sealed partial class WebSocketEndpoint(
         {
             registry.Remove(connection);
         }
+    }
+
+    private Task RefuseAsync(HttpContext context, int statusCode, string reason)
+    {
+        Log.Refused(logger, statusCode, reason);
+        context.Response.StatusCode = statusCode;
+        return context.Response.WriteAsync(reason + "\n");
     }
 
     private static partial class Log

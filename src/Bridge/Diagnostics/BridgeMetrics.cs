@@ -19,7 +19,7 @@ internal sealed class BridgeMetrics
     private readonly Counter<long> _clientMessages;
     private readonly Counter<long> _clientMessagesUnrouted;
     private readonly Counter<long> _clientMessagesTooBig;
-    private readonly Counter<long> _clientMessagesInvalid;
+    private readonly Counter<long> _protocolErrors;
     private readonly Counter<long> _publisherDropped;
 
     public BridgeMetrics(IMeterFactory meterFactory)
@@ -34,7 +34,7 @@ internal sealed class BridgeMetrics
         _clientMessages = meter.CreateCounter<long>("bridge.client_messages", "{message}", "Messages received from browsers.");
         _clientMessagesUnrouted = meter.CreateCounter<long>("bridge.client_messages.unrouted", "{message}", "Browser messages no publisher stream listened to.");
         _clientMessagesTooBig = meter.CreateCounter<long>("bridge.client_messages.too_big", "{message}", "Browser messages over the size limit (connection closed with 1009).");
-        _clientMessagesInvalid = meter.CreateCounter<long>("bridge.client_messages.invalid", "{message}", "Browser text messages with invalid UTF-8 (connection closed with 1007).");
+        _protocolErrors = meter.CreateCounter<long>("bridge.connections.protocol_errors", "{connection}", "Connections closed for breaking the WebSocket protocol: invalid UTF-8 in a text message (1007) or bad framing (1002).");
         _publisherDropped = meter.CreateCounter<long>("bridge.publisher.dropped", "{message}", "Browser messages and events dropped for a publisher stream that read too slowly.");
     }
 
@@ -66,7 +66,7 @@ internal sealed class BridgeMetrics
 
     public void ClientMessageTooBig() => _clientMessagesTooBig.Add(1);
 
-    public void ClientMessageInvalid() => _clientMessagesInvalid.Add(1);
+    public void ProtocolError() => _protocolErrors.Add(1);
 
     public void PublisherEventDropped() => _publisherDropped.Add(1);
 }

@@ -24,7 +24,15 @@ internal sealed class BridgeListeners
     {
         _http = Listen(kestrel, options.HttpUrl, HttpProtocols.Http1);
         _grpc = Listen(kestrel, options.GrpcUrl, HttpProtocols.Http2);
+
+        // A backend that vanishes without FIN or RST (partition, lost node) would otherwise keep its
+        // Publish stream registered, and its queue filling, for ever: HTTP/2 pings find it.
+        // (Kestrel accepts whole seconds and more here.)
+        kestrel.Limits.Http2.KeepAlivePingDelay = Max(options.PingInterval, TimeSpan.FromSeconds(1));
+        kestrel.Limits.Http2.KeepAlivePingTimeout = Max(options.PingTimeout, TimeSpan.FromSeconds(1));
     }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private static ListenOptions Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols)
     {

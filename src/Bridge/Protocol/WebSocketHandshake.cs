@@ -16,9 +16,7 @@ internal static class WebSocketHandshake
 
     /// <summary>Whether the request asks for a WebSocket upgrade at all (GET with <c>Upgrade: websocket</c>).</summary>
     public static bool IsUpgradeRequest(HttpContext context) =>
-        HttpMethods.IsGet(context.Request.Method)
-        && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
-        && HasToken(context.Request.Headers.Upgrade, "websocket");
+        HttpMethods.IsGet(context.Request.Method) && HasToken(context.Request.Headers.Upgrade, "websocket");
 
     /// <summary>
     /// Checks the rest of the handshake; returns the status and reason it is invalid, or null. An
@@ -27,7 +25,9 @@ internal static class WebSocketHandshake
     public static (int StatusCode, string Reason)? Validate(HttpContext context)
     {
         var headers = context.Request.Headers;
-        if (!HasToken(headers.Connection, "Upgrade"))
+
+        // Kestrel offers the upgrade only when Connection names Upgrade (and the request has no body).
+        if (!HasToken(headers.Connection, "Upgrade") || context.Features.Get<IHttpUpgradeFeature>() is not { IsUpgradableRequest: true })
         {
             return (StatusCodes.Status400BadRequest, "the Connection header must include Upgrade");
         }

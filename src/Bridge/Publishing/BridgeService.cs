@@ -2,6 +2,7 @@ using Bridge.Configuration;
 using Bridge.Connections;
 using Bridge.Topics;
 using Bridge.V1;
+using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 
@@ -16,6 +17,7 @@ internal sealed partial class BridgeService(
     ConnectionRegistry connections,
     IHostApplicationLifetime lifetime,
     IOptions<BridgeOptions> options,
+    TimeProvider time,
     ILogger<BridgeService> logger) : V1.Bridge.BridgeBase
 {
     private const string NoKindError = "request has no kind: set update or listen";
@@ -35,12 +37,15 @@ internal sealed partial class BridgeService(
 
         var opening = new List<PublishResponse>(present.Length + 1) { PublisherStream.ListeningResponse(TopicFilter.All) };
         opening.AddRange(present.Select(c => PublisherRegistry.EventResponse(c, ClientEvent.Types.Kind.Connected)));
-        var writer = stream.RunWriterAsync(responseStream, opening, call);
+        using var writing = CancellationTokenSource.CreateLinkedTokenSource(call);
+        var writer = stream.RunWriterAsync(responseStream, opening, writing.Token);
 
+        // Shutdown stops the reading (and any wait for an ack credit), not the writing: acks still go out.
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(call, lifetime.ApplicationStopping);
+        RpcException? failure = null;
         try
         {
-            await ReadRequestsAsync(stream, requestStream, reading.Token, call);
+            await ReadRequestsAsync(stream, requestStream, reading.Token);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException && reading.IsCancellationRequested)
         {
@@ -48,9 +53,12 @@ internal sealed partial class BridgeService(
         }
         catch (RpcException ex)
         {
-            // The transport ended the call (e.g. a message over Bridge:GrpcMaxReceiveMessageBytes): the status goes to the backend as is.
-            Log.EndedByTransport(logger, stream.Id, ex.StatusCode, ex.Status.Detail);
-            throw;
+            // The transport ended the call (e.g. a message over Bridge:GrpcMaxReceiveMessageBytes).
+            failure = ex;
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            failure = new RpcException(new Status(StatusCode.InvalidArgument, "malformed request: " + ex.Message));
         }
         finally
         {
@@ -58,47 +66,68 @@ internal sealed partial class BridgeService(
             stream.Complete();
         }
 
-        var stopping = lifetime.ApplicationStopping.IsCancellationRequested && !call.IsCancellationRequested;
-        if (stopping)
+        // Every update received was acked into the outbox; let the writer deliver those acks.
+        await DrainAsync(writer, writing);
+        var stopping = lifetime.ApplicationStopping.IsCancellationRequested;
+        if (failure is not null)
         {
-            // Acks for every update already received still go out, within the drain timeout.
-            await writer.WaitAsync(options.Value.DrainTimeout, CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            Log.EndedByTransport(logger, stream.Id, failure.StatusCode, failure.Status.Detail);
+            throw failure;
+        }
+
+        if (stopping && !call.IsCancellationRequested)
+        {
             Log.Closed(logger, stream.Id, "shutting down", stream.Dropped);
             throw new RpcException(new Status(StatusCode.Unavailable, "shutting down"));
         }
 
-        await writer;
         Log.Closed(logger, stream.Id, call.IsCancellationRequested ? "cancelled by the backend" : "completed by the backend", stream.Dropped);
     }
 
-    private async Task ReadRequestsAsync(
-        PublisherStream stream,
-        IAsyncStreamReader<PublishRequest> requests,
-        CancellationToken readToken,
-        CancellationToken callToken)
+    /// <summary>
+    /// Waits for the writer to send what is queued: as long as the backend reads, unless the bridge
+    /// is shutting down, in which case at most <c>Bridge:DrainTimeout</c>; then stops it.
+    /// </summary>
+    private async Task DrainAsync(Task writer, CancellationTokenSource writing)
     {
-        while (await requests.MoveNext(readToken))
+        await writer.WaitAsync(lifetime.ApplicationStopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (!writer.IsCompleted)
+        {
+            await writer.WaitAsync(options.Value.DrainTimeout, time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        if (!writer.IsCompleted)
+        {
+            await writing.CancelAsync();
+        }
+
+        await writer;
+    }
+
+    private async Task ReadRequestsAsync(PublisherStream stream, IAsyncStreamReader<PublishRequest> requests, CancellationToken cancellationToken)
+    {
+        while (await requests.MoveNext(cancellationToken))
         {
             var request = requests.Current;
             switch (request.KindCase)
             {
                 case PublishRequest.KindOneofCase.Update:
-                    var ack = await publisher.PublishAsync(request.Update, callToken);
-                    await stream.EnqueueControlAsync(new PublishResponse { Ack = ack }, callToken);
+                    var ack = await publisher.PublishAsync(request.Update, CancellationToken.None);
+                    await stream.EnqueueAckAsync(new PublishResponse { Ack = ack }, cancellationToken);
                     break;
 
                 case PublishRequest.KindOneofCase.Listen:
                     if (ValidateListen(request.Listen) is { } error)
                     {
-                        await stream.EnqueueControlAsync(new PublishResponse { Ack = new Ack { Error = error } }, callToken);
+                        await stream.EnqueueAckAsync(new PublishResponse { Ack = new Ack { Error = error } }, cancellationToken);
                         break;
                     }
 
-                    await stream.ListenAsync(new TopicFilter(request.Listen.Topics), callToken);
+                    await stream.ListenAsync(new TopicFilter(request.Listen.Topics), cancellationToken);
                     break;
 
                 default:
-                    await stream.EnqueueControlAsync(new PublishResponse { Ack = new Ack { Error = NoKindError } }, callToken);
+                    await stream.EnqueueAckAsync(new PublishResponse { Ack = new Ack { Error = NoKindError } }, cancellationToken);
                     break;
             }
         }
@@ -131,7 +160,7 @@ internal sealed partial class BridgeService(
         [LoggerMessage(EventId = 201, Level = LogLevel.Information, Message = "Publisher stream {StreamId} ended: {Reason}; {Dropped} browser message(s)/event(s) were dropped for it.")]
         public static partial void Closed(ILogger logger, string streamId, string reason, long dropped);
 
-        [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Publisher stream {StreamId} ended by the transport with {StatusCode}: {Detail}")]
+        [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Publisher stream {StreamId} ended with {StatusCode}: {Detail}")]
         public static partial void EndedByTransport(ILogger logger, string streamId, StatusCode statusCode, string detail);
     }
 }

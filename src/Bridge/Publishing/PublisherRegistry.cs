@@ -18,8 +18,6 @@ internal sealed class PublisherRegistry(IOptions<BridgeOptions> options, BridgeM
     private PublisherStream[] _streams = [];
     private long _nextId;
 
-    public int Count => Volatile.Read(ref _streams).Length;
-
     public PublisherStream Create(string peer) =>
         new("p" + Interlocked.Increment(ref _nextId), peer, _eventLimit, metrics, streamLogger);
 
@@ -48,17 +46,16 @@ internal sealed class PublisherRegistry(IOptions<BridgeOptions> options, BridgeM
         metrics.PublisherStreamClosed();
     }
 
-    /// <returns>How many streams listen to the message's topic.</returns>
+    /// <returns>How many streams listen to the message's topic (whether or not they had room).</returns>
     public int Dispatch(ClientMessage message)
     {
         var listeners = 0;
-        PublishResponse? response = null;
+        var response = new PublishResponse { ClientMessage = message };
         foreach (var stream in Volatile.Read(ref _streams))
         {
-            if (stream.Filter.Matches(message.Topic))
+            if (stream.OfferMessage(message.Topic, response) != Delivery.NotListening)
             {
                 listeners++;
-                stream.TryEnqueueEvent(response ??= new PublishResponse { ClientMessage = message });
             }
         }
 
@@ -74,13 +71,16 @@ internal sealed class PublisherRegistry(IOptions<BridgeOptions> options, BridgeM
 
     private void Announce(ClientConnection connection, ClientEvent.Types.Kind kind)
     {
-        PublishResponse? response = null;
-        foreach (var stream in Volatile.Read(ref _streams))
+        var streams = Volatile.Read(ref _streams);
+        if (streams.Length == 0)
         {
-            if (stream.Filter.MatchesAny(connection.Topics))
-            {
-                stream.TryEnqueueEvent(response ??= EventResponse(connection, kind));
-            }
+            return;
+        }
+
+        var response = EventResponse(connection, kind);
+        foreach (var stream in streams)
+        {
+            stream.OfferEvent(connection.Topics, response);
         }
     }
 }

@@ -33,6 +33,7 @@ internal sealed partial class PublisherStream : IDisposable
     private readonly int _eventLimit;
     private readonly BridgeMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly Lock _filterGate = new();
     private TopicFilter _filter = TopicFilter.All;
     private int _pendingEvents;
     private long _dropped;
@@ -50,13 +51,43 @@ internal sealed partial class PublisherStream : IDisposable
 
     public string Peer { get; }
 
-    public TopicFilter Filter => Volatile.Read(ref _filter);
+    public TopicFilter Filter
+    {
+        get
+        {
+            lock (_filterGate)
+            {
+                return _filter;
+            }
+        }
+    }
 
     /// <summary>Browser messages and events dropped for this stream because its backend read too slowly.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    /// <summary>Queues a browser message or event if this stream has room; otherwise drops and counts it.</summary>
-    public bool TryEnqueueEvent(PublishResponse response)
+    /// <summary>
+    /// Offers a browser message: queued if this stream listens to <paramref name="topic"/> and has room,
+    /// dropped and counted if it listens but is full. The filter check and the enqueue are one step
+    /// with respect to <see cref="ListenAsync"/>, so nothing outside a Listening's filter follows it.
+    /// </summary>
+    public Delivery OfferMessage(string topic, PublishResponse response)
+    {
+        lock (_filterGate)
+        {
+            return _filter.Matches(topic) ? Enqueue(response) : Delivery.NotListening;
+        }
+    }
+
+    /// <summary>Offers a connection event: as <see cref="OfferMessage"/>, for a connection with these topics.</summary>
+    public Delivery OfferEvent(IReadOnlyList<string> connectionTopics, PublishResponse response)
+    {
+        lock (_filterGate)
+        {
+            return _filter.MatchesAny(connectionTopics) ? Enqueue(response) : Delivery.NotListening;
+        }
+    }
+
+    private Delivery Enqueue(PublishResponse response)
     {
         if (Interlocked.Increment(ref _pendingEvents) > _eventLimit)
         {
@@ -67,33 +98,56 @@ internal sealed partial class PublisherStream : IDisposable
             }
 
             _metrics.PublisherEventDropped();
-            return false;
+            return Delivery.Dropped;
         }
 
-        if (!_outbox.Writer.TryWrite(new Outgoing(response, IsControl: false)))
+        if (!_outbox.Writer.TryWrite(new Outgoing(response, OutgoingKind.Event)))
         {
             Interlocked.Decrement(ref _pendingEvents); // completed: the stream is ending
-            return false;
+            return Delivery.Dropped;
         }
 
-        return true;
+        return Delivery.Queued;
     }
 
-    /// <summary>Queues an ack or a Listening; waits for a credit when the backend is not reading.</summary>
-    public async ValueTask EnqueueControlAsync(PublishResponse response, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues the ack of an update that was already published; waits for a credit while the backend
+    /// is not reading. If the wait is cancelled (shutdown, or the call ended) the ack is queued anyway,
+    /// without a credit, so no accepted update goes unacknowledged; the overshoot is one ack.
+    /// </summary>
+    public async ValueTask EnqueueAckAsync(PublishResponse response, CancellationToken cancellationToken)
     {
-        await _ackCredits.WaitAsync(cancellationToken);
-        if (!_outbox.Writer.TryWrite(new Outgoing(response, IsControl: true)))
+        try
+        {
+            await _ackCredits.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            _outbox.Writer.TryWrite(new Outgoing(response, OutgoingKind.Uncredited));
+            throw;
+        }
+
+        if (!_outbox.Writer.TryWrite(new Outgoing(response, OutgoingKind.Credited)))
         {
             _ackCredits.Release();
         }
     }
 
-    /// <summary>Applies a new filter; everything queued after this follows it.</summary>
-    public ValueTask ListenAsync(TopicFilter filter, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies a new filter and queues its Listening in one step: every message and event queued after
+    /// the Listening follows the new filter, and none queued before it does unless the old one matched.
+    /// </summary>
+    public async ValueTask ListenAsync(TopicFilter filter, CancellationToken cancellationToken)
     {
-        Volatile.Write(ref _filter, filter);
-        return EnqueueControlAsync(ListeningResponse(filter), cancellationToken);
+        await _ackCredits.WaitAsync(cancellationToken);
+        lock (_filterGate)
+        {
+            _filter = filter;
+            if (!_outbox.Writer.TryWrite(new Outgoing(ListeningResponse(filter), OutgoingKind.Credited)))
+            {
+                _ackCredits.Release();
+            }
+        }
     }
 
     public static PublishResponse ListeningResponse(TopicFilter filter) =>
@@ -118,13 +172,14 @@ internal sealed partial class PublisherStream : IDisposable
                 while (reader.TryRead(out var item))
                 {
                     await writer.WriteAsync(item.Response, cancellationToken);
-                    if (item.IsControl)
+                    switch (item.Kind)
                     {
-                        _ackCredits.Release();
-                    }
-                    else
-                    {
-                        Interlocked.Decrement(ref _pendingEvents);
+                        case OutgoingKind.Credited:
+                            _ackCredits.Release();
+                            break;
+                        case OutgoingKind.Event:
+                            Interlocked.Decrement(ref _pendingEvents);
+                            break;
                     }
                 }
             }
@@ -138,7 +193,19 @@ internal sealed partial class PublisherStream : IDisposable
 
     public void Dispose() => _ackCredits.Dispose();
 
-    private readonly record struct Outgoing(PublishResponse Response, bool IsControl);
+    private enum OutgoingKind
+    {
+        /// <summary>An ack or Listening holding a credit of the ack window.</summary>
+        Credited,
+
+        /// <summary>An ack queued without a credit while the stream was being cancelled.</summary>
+        Uncredited,
+
+        /// <summary>A browser message or connection event, counted against the event bound.</summary>
+        Event,
+    }
+
+    private readonly record struct Outgoing(PublishResponse Response, OutgoingKind Kind);
 
     private static partial class Log
     {

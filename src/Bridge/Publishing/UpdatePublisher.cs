@@ -44,7 +44,7 @@ internal sealed class UpdatePublisher(IBroker broker, IOptions<BridgeOptions> op
                     metrics.UpdateRejected();
                     ack.Error = $"connection '{update.ConnectionId}' is not connected";
                     return ack;
-                case DirectSendResult.Overflowed:
+                case DirectSendResult.NotQueued:
                     // Accepted, but the connection is being closed as a slow consumer.
                     break;
             }

@@ -8,23 +8,36 @@ namespace Bridge.Topics;
 /// subscriber of the broadcast topic "".
 /// </summary>
 /// <remarks>
-/// Topics are kept once created so their sequences stay monotonic for the life of the process;
-/// bounded retention with epochs arrives with per-topic history.
+/// A topic that has been published to is kept so its sequence stays monotonic for the life of the
+/// process (bounded retention with epochs arrives with per-topic history). A topic that only
+/// browsers named is removed when its last subscriber leaves, so browsers cannot grow memory by
+/// subscribing to ever new names.
 /// </remarks>
 internal sealed class TopicRegistry
 {
     private readonly ConcurrentDictionary<string, Topic> _topics = new(StringComparer.Ordinal);
 
+    private readonly Action<Topic> _remove;
+
+    public TopicRegistry()
+    {
+        _remove = topic => _topics.TryRemove(KeyValuePair.Create(topic.Name, topic));
+    }
+
+    /// <summary>How many topics are held (for tests and diagnostics).</summary>
+    public int Count => _topics.Count;
+
+    /// <summary>The topic's current state. It may be retired by the time its gate is taken: check <see cref="Topic.Retired"/> and look up again.</summary>
     public Topic GetOrAdd(string name) =>
         _topics.TryGetValue(name, out var topic) ? topic : _topics.GetOrAdd(name, static n => new Topic(n));
 
     /// <summary>Subscribes a connection to the broadcast topic and each of its topics.</summary>
     public void Subscribe(ClientConnection connection)
     {
-        GetOrAdd(TopicName.Broadcast).Add(connection);
+        Add(TopicName.Broadcast, connection);
         foreach (var name in connection.Topics)
         {
-            GetOrAdd(name).Add(connection);
+            Add(name, connection);
         }
     }
 
@@ -36,7 +49,16 @@ internal sealed class TopicRegistry
             if (_topics.TryGetValue(name, out var topic))
             {
                 topic.Remove(connection);
+                topic.TryRetire(_remove);
             }
+        }
+    }
+
+    private void Add(string name, ClientConnection connection)
+    {
+        while (!GetOrAdd(name).TryAdd(connection))
+        {
+            // Retired between the lookup and the add; the next lookup creates a fresh topic.
         }
     }
 }

@@ -25,6 +25,7 @@ public sealed class WebSocketHandshakeTests
     }
 
     [Theory]
+    [InlineData("Connection: keep-alive\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", 400, "the Connection header must include Upgrade")]
     [InlineData("Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", 426, "unsupported Sec-WebSocket-Version")]
     [InlineData("Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n", 400, "Sec-WebSocket-Key must be the base64 encoding of 16 bytes")]
     [InlineData("Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: c2hvcnQ=\r\n", 400, "Sec-WebSocket-Key must be the base64 encoding of 16 bytes")]
