@@ -66,16 +66,18 @@ internal sealed partial class BridgeService(
             stream.Complete();
         }
 
+        // Decided now, before draining: it is shutdown that ended the reading, whatever happens to the call meanwhile.
+        var shuttingDown = lifetime.ApplicationStopping.IsCancellationRequested && !call.IsCancellationRequested;
+
         // Every update received was acked into the outbox; let the writer deliver those acks.
         await DrainAsync(writer, writing);
-        var stopping = lifetime.ApplicationStopping.IsCancellationRequested;
         if (failure is not null)
         {
             Log.EndedByTransport(logger, stream.Id, failure.StatusCode, failure.Status.Detail);
             throw failure;
         }
 
-        if (stopping && !call.IsCancellationRequested)
+        if (shuttingDown)
         {
             Log.Closed(logger, stream.Id, "shutting down", stream.Dropped);
             throw new RpcException(new Status(StatusCode.Unavailable, "shutting down"));
