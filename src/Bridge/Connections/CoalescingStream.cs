@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace Bridge.Connections;
 
@@ -140,6 +141,8 @@ internal sealed class CoalescingStream(Stream transport) : Stream
         _pendingCount = needed;
     }
 
+    // Pooled: a flush that waits on the transport (a slow peer) then allocates nothing per batch.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FlushPendingAsync(CancellationToken cancellationToken)
     {
         cancellationToken = OrDisposed(cancellationToken);
