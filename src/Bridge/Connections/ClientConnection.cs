@@ -114,15 +114,15 @@ internal sealed partial class ClientConnection : IDisposable
     }
 
     /// <summary>
-    /// The one writer of this socket: sends queued frames in order, then the requested close. Each
-    /// wake-up sends everything queued so far as one batch, which <paramref name="transport"/>
-    /// writes to the network in one write instead of one per frame.
+    /// The one writer of this socket's data: sends queued frames in order, then the requested close.
+    /// Each wake-up gathers the pre-built frames of everything queued so far into one transport
+    /// write, instead of one write (and one framing) per frame; the close goes through the WebSocket.
     /// </summary>
     public async Task RunSenderAsync(WebSocket socket, CoalescingStream transport)
     {
         try
         {
-            await SendQueuedFramesAsync(socket, transport);
+            await SendQueuedFramesAsync(transport);
             var close = Volatile.Read(ref _close);
             if (close is not null && socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
@@ -137,28 +137,26 @@ internal sealed partial class ClientConnection : IDisposable
         }
     }
 
-    private async Task SendQueuedFramesAsync(WebSocket socket, CoalescingStream transport)
+    private async Task SendQueuedFramesAsync(CoalescingStream transport)
     {
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync())
         {
-            transport.BeginBatch();
-            try
+            while (reader.TryRead(out var frame))
             {
-                while (reader.TryRead(out var frame))
+                if (Volatile.Read(ref _close) is { DiscardPending: true } || !transport.TryAppendFrame(frame.Bytes, out var gathered))
                 {
-                    if (Volatile.Read(ref _close) is { DiscardPending: true })
-                    {
-                        return;
-                    }
+                    await transport.FlushGatheredAsync();
+                    return;
+                }
 
-                    await socket.SendAsync(frame.Payload, frame.MessageType, endOfMessage: true, CancellationToken.None);
+                if (gathered >= CoalescingStream.FlushThreshold)
+                {
+                    await transport.FlushGatheredAsync();
                 }
             }
-            finally
-            {
-                await transport.EndBatchAsync();
-            }
+
+            await transport.FlushGatheredAsync();
         }
     }
 

@@ -1,24 +1,26 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using Bridge.Protocol;
 
 namespace Bridge.Connections;
 
 /// <summary>
 /// Sits between a connection's <see cref="System.Net.WebSockets.WebSocket"/> and the transport and
-/// turns many small frame writes into one transport write. While the connection's sender drains
-/// its queue it opens a batch; the frames it sends are gathered and written once when the batch
-/// ends (or when the gathered bytes pass a threshold). Writes outside a batch (pongs, pings, close
-/// frames the WebSocket sends by itself) go out at once.
+/// turns many frames into one transport write. The connection's sender appends the pre-built data
+/// frames of everything queued (<see cref="TryAppendFrame"/>) and then flushes once; whatever the
+/// WebSocket writes by itself (pongs, pings, close frames) is appended after them and flushed at
+/// once, so frames never interleave and stay in order.
 /// </summary>
 /// <remarks>
-/// The WebSocket serializes its own writes, but a batch can end on the sender while the receive
-/// side writes a pong, so the gathered bytes are guarded by a lock and transport writes by a
-/// single-permit semaphore. The gathering buffer is rented only while bytes wait in it, so an idle
-/// connection holds none.
+/// The sender and the WebSocket's own writes (from the receive side or its keep-alive timer) can
+/// run at the same time, so the gathered bytes are guarded by a lock and transport writes by a
+/// single-permit semaphore. Once the WebSocket has written a close frame no data frame may follow
+/// (RFC 6455 section 5.5.1), so appends are refused from then on. The gathering buffer is rented
+/// only while bytes wait in it, so an idle connection holds none.
 /// </remarks>
 internal sealed class CoalescingStream(Stream transport) : Stream
 {
-    /// <summary>Gathered bytes that trigger a transport write even inside a batch.</summary>
+    /// <summary>Gathered bytes after which the sender writes to the transport before gathering more.</summary>
     public const int FlushThreshold = 64 * 1024;
 
     private readonly Lock _gate = new();
@@ -30,7 +32,7 @@ internal sealed class CoalescingStream(Stream transport) : Stream
     private readonly SemaphoreSlim _transportWrite = new(1, 1);
     private byte[]? _pending;
     private int _pendingCount;
-    private bool _batching;
+    private bool _closeWritten;
 
     public override bool CanRead => true;
 
@@ -46,43 +48,40 @@ internal sealed class CoalescingStream(Stream transport) : Stream
         set => throw new NotSupportedException();
     }
 
-    /// <summary>Starts gathering writes until <see cref="EndBatchAsync"/>.</summary>
-    public void BeginBatch()
+    /// <summary>Gathers one complete data frame for the next transport write.</summary>
+    /// <param name="frame">The frame's bytes.</param>
+    /// <param name="pendingBytes">How many bytes are now gathered.</param>
+    /// <returns>False once a close frame was written: nothing may follow it.</returns>
+    public bool TryAppendFrame(ReadOnlySpan<byte> frame, out int pendingBytes)
     {
         lock (_gate)
         {
-            _batching = true;
-        }
-    }
-
-    /// <summary>Stops gathering and writes what was gathered to the transport in one write.</summary>
-    public ValueTask EndBatchAsync()
-    {
-        lock (_gate)
-        {
-            _batching = false;
-            if (_pendingCount == 0)
+            if (_closeWritten)
             {
-                return ValueTask.CompletedTask;
+                pendingBytes = _pendingCount;
+                return false;
             }
-        }
 
-        return FlushPendingAsync(CancellationToken.None);
+            Append(frame);
+            pendingBytes = _pendingCount;
+            return true;
+        }
     }
 
+    /// <summary>What the WebSocket writes (whole control frames) goes out at once, after anything gathered.</summary>
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         lock (_gate)
         {
             Append(buffer.Span);
-            if (_batching && _pendingCount < FlushThreshold)
-            {
-                return ValueTask.CompletedTask;
-            }
+            _closeWritten |= ServerFrame.IsClose(buffer.Span);
         }
 
         return FlushPendingAsync(cancellationToken);
     }
+
+    /// <summary>Writes everything gathered to the transport in one write.</summary>
+    public ValueTask FlushGatheredAsync() => FlushPendingAsync(CancellationToken.None);
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();

@@ -1,14 +1,41 @@
 using System.Net.WebSockets;
+using System.Text;
+using Bridge.Protocol;
 
 namespace Bridge.Connections;
 
 /// <summary>
-/// One WebSocket message ready to send. Built once per publication and shared by reference with
-/// every subscriber's queue, so fan-out serializes nothing per client.
+/// One complete WebSocket frame (header and payload), built once per publication and shared by
+/// reference with every subscriber's queue: fan-out serializes nothing per client, and sending to
+/// a subscriber is copying these bytes into its next transport write.
 /// </summary>
-internal sealed class OutboundFrame(ReadOnlyMemory<byte> payload, WebSocketMessageType messageType)
+internal sealed class OutboundFrame
 {
-    public ReadOnlyMemory<byte> Payload { get; } = payload;
+    private OutboundFrame(byte[] bytes, WebSocketMessageType messageType)
+    {
+        Bytes = bytes;
+        MessageType = messageType;
+    }
 
-    public WebSocketMessageType MessageType { get; } = messageType;
+    /// <summary>The whole frame as it goes on the wire.</summary>
+    public byte[] Bytes { get; }
+
+    public WebSocketMessageType MessageType { get; }
+
+    public static OutboundFrame Text(string text)
+    {
+        var length = Encoding.UTF8.GetByteCount(text);
+        var bytes = new byte[ServerFrame.HeaderLength(length) + length];
+        var header = ServerFrame.WriteHeader(bytes, ServerFrame.TextOpcode, length);
+        Encoding.UTF8.GetBytes(text, bytes.AsSpan(header));
+        return new OutboundFrame(bytes, WebSocketMessageType.Text);
+    }
+
+    public static OutboundFrame Binary(ReadOnlySpan<byte> payload)
+    {
+        var bytes = new byte[ServerFrame.HeaderLength(payload.Length) + payload.Length];
+        var header = ServerFrame.WriteHeader(bytes, ServerFrame.BinaryOpcode, payload.Length);
+        payload.CopyTo(bytes.AsSpan(header));
+        return new OutboundFrame(bytes, WebSocketMessageType.Binary);
+    }
 }

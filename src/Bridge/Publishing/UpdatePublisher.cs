@@ -1,4 +1,3 @@
-using System.Net.WebSockets;
 using System.Text;
 using Bridge.Broker;
 using Bridge.Configuration;
@@ -30,8 +29,8 @@ internal sealed class UpdatePublisher(IBroker broker, IOptions<BridgeOptions> op
         }
 
         var frame = update.PayloadCase == Update.PayloadOneofCase.Text
-            ? new OutboundFrame(Encoding.UTF8.GetBytes(update.Text), WebSocketMessageType.Text)
-            : new OutboundFrame(update.Binary.Memory, WebSocketMessageType.Binary);
+            ? OutboundFrame.Text(update.Text)
+            : OutboundFrame.Binary(update.Binary.Span);
 
         if (update.ConnectionId.Length > 0)
         {
