@@ -1,0 +1,17 @@
+namespace Bridge.Benchmarks.Load;
+
+/// <summary>How a server wraps each benchmark payload inside a WebSocket message.</summary>
+internal abstract class MessageDecoder
+{
+    /// <summary>Hands every payload in <paramref name="message"/> to <paramref name="tracker"/>.</summary>
+    public abstract void Decode(Subscriber subscriber, ReadOnlySpan<byte> message, long now, DeliveryTracker tracker);
+}
+
+/// <summary>One WebSocket message is one payload (the bridge, the naive broadcaster, raw ceiling, nchan).</summary>
+internal sealed class PlainDecoder : MessageDecoder
+{
+    public static readonly PlainDecoder Instance = new();
+
+    public override void Decode(Subscriber subscriber, ReadOnlySpan<byte> message, long now, DeliveryTracker tracker) =>
+        tracker.Deliver(subscriber, message, now);
+}
