@@ -41,7 +41,10 @@ public sealed class HealthAndDiscoveryTests
         await call.RequestStream.CompleteAsync();
         Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
 
-        var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name);
+        var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
+
+        // Let the reflection call finish before the channel goes away, so the server sees a clean end.
+        Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
         Assert.Contains("bridge.v1.Bridge", services);
         Assert.Contains("grpc.health.v1.Health", services);
     }
