@@ -184,9 +184,11 @@ internal sealed partial class PublisherStream : IDisposable
                 }
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException && cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
         {
-            // The backend went away; the call is over and nothing more can be written.
+            // The call is over (the backend went away, or the drain ran out of time): nothing more can
+            // be written. grpc-dotnet reports a write to a finished request as InvalidOperationException,
+            // sometimes before the call's cancellation token has fired.
             Log.WriterStopped(_logger, Id, ex.Message);
         }
     }
