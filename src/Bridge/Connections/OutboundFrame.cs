@@ -22,9 +22,12 @@ internal sealed class OutboundFrame
 
     public WebSocketMessageType MessageType { get; }
 
-    public static OutboundFrame Text(string text)
+    public static OutboundFrame Text(string text) => Text(text, Encoding.UTF8.GetByteCount(text));
+
+    /// <param name="text">The payload.</param>
+    /// <param name="length">Its UTF-8 byte count, when the caller already counted it.</param>
+    public static OutboundFrame Text(string text, int length)
     {
-        var length = Encoding.UTF8.GetByteCount(text);
         var bytes = new byte[ServerFrame.HeaderLength(length) + length];
         var header = ServerFrame.WriteHeader(bytes, ServerFrame.TextOpcode, length);
         Encoding.UTF8.GetBytes(text, bytes.AsSpan(header));

@@ -51,17 +51,6 @@ internal sealed partial class PublisherStream : IDisposable
 
     public string Peer { get; }
 
-    public TopicFilter Filter
-    {
-        get
-        {
-            lock (_filterGate)
-            {
-                return _filter;
-            }
-        }
-    }
-
     /// <summary>Browser messages and events dropped for this stream because its backend read too slowly.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 

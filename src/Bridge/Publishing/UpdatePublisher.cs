@@ -21,7 +21,7 @@ internal sealed class UpdatePublisher(IBroker broker, IOptions<BridgeOptions> op
     public async ValueTask<Ack> PublishAsync(Update update, CancellationToken cancellationToken)
     {
         var ack = new Ack { Id = update.Id, Topic = update.Topic };
-        if (Validate(update) is { } error)
+        if (Validate(update, out var payloadBytes) is { } error)
         {
             metrics.UpdateRejected();
             ack.Error = error;
@@ -29,7 +29,7 @@ internal sealed class UpdatePublisher(IBroker broker, IOptions<BridgeOptions> op
         }
 
         var frame = update.PayloadCase == Update.PayloadOneofCase.Text
-            ? OutboundFrame.Text(update.Text)
+            ? OutboundFrame.Text(update.Text, payloadBytes)
             : OutboundFrame.Binary(update.Binary.Span);
 
         if (update.ConnectionId.Length > 0)
@@ -59,14 +59,17 @@ internal sealed class UpdatePublisher(IBroker broker, IOptions<BridgeOptions> op
         return ack;
     }
 
-    private string? Validate(Update update)
+    /// <param name="update">The update to check.</param>
+    /// <param name="size">The payload's size in bytes (UTF-8 for text), so framing need not count again.</param>
+    private string? Validate(Update update, out int size)
     {
+        size = -1;
         if (!TopicName.IsValidOrBroadcast(update.Topic, out var topicError))
         {
             return "invalid topic: " + topicError;
         }
 
-        var size = update.PayloadCase switch
+        size = update.PayloadCase switch
         {
             Update.PayloadOneofCase.Text => Encoding.UTF8.GetByteCount(update.Text),
             Update.PayloadOneofCase.Binary => update.Binary.Length,
