@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Bridge.Tests.Hosting;
+using Bridge.Tests.Infrastructure;
 
 namespace Bridge.Tests.Bench;
 
@@ -24,7 +24,7 @@ public sealed class BenchmarkSmokeTests
     [Fact]
     public async Task Smoke_run_passes_every_check_for_every_server_and_scenario_and_writes_its_results()
     {
-        var root = RepoRoot();
+        var root = Repository.Root;
         var build = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var tool = Path.Combine(root, "bench", "Bridge.Benchmarks", "bin", build.Parent!.Name, build.Name, "Bridge.Benchmarks.dll");
         Assert.True(File.Exists(tool), $"{tool} is not built (the test project references it so that it is)");
@@ -58,18 +58,5 @@ public sealed class BenchmarkSmokeTests
         {
             output.Delete(recursive: true);
         }
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Bridge.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Bridge.sln above {AppContext.BaseDirectory}.");
     }
 }

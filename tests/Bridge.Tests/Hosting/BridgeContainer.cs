@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Bridge.Tests.Infrastructure;
 
 namespace Bridge.Tests.Hosting;
 

@@ -1,5 +1,6 @@
 using Bridge.Hosting;
 using Microsoft.Extensions.Options;
+using Bridge.Tests.Infrastructure;
 
 namespace Bridge.Tests.Hosting;
 

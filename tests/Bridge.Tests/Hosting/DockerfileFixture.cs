@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using Bridge.Tests.Infrastructure;
 
 namespace Bridge.Tests.Hosting;
 
@@ -33,7 +34,7 @@ public sealed class DockerfileFixture : IAsyncLifetime
 
     public DockerfileFixture()
     {
-        RepositoryRoot = FindRepositoryRoot();
+        RepositoryRoot = Repository.Root;
         Dockerfile = Dockerfile.Parse(File.ReadAllText(Path.Combine(RepositoryRoot, "Dockerfile")));
         _scratch = Directory.CreateTempSubdirectory("bridge-dockerfile-");
         _image = new Lazy<Task<string>>(BuildAsync);
@@ -266,17 +267,4 @@ public sealed class DockerfileFixture : IAsyncLifetime
         path.StartsWith('/') ? path : workdir.TrimEnd('/') + "/" + (path is "." or "./" ? string.Empty : path);
 
     private static string HostPath(string root, string containerPath) => Path.Combine(root, containerPath.TrimStart('/'));
-
-    private static string FindRepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Bridge.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture, $"No folder above {AppContext.BaseDirectory} holds Bridge.sln."));
-    }
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 
-namespace Bridge.Tests.Hosting;
+namespace Bridge.Tests.Infrastructure;
 
 /// <summary>
 /// A process a test starts and watches. Every line it prints (stdout and stderr, interleaved as
