@@ -9,15 +9,15 @@ namespace Bridge.Broker;
 /// </summary>
 internal interface IBroker
 {
-    /// <summary>Assigns the publication the next position in its topic and delivers it to the topic's subscribers.</summary>
+    /// <summary>Assigns the publication the next position in its topic, keeps it in the topic's history and delivers it to the topic's subscribers.</summary>
     ValueTask<PublishResult> PublishAsync(string topic, OutboundFrame frame, CancellationToken cancellationToken);
 
-    /// <summary>Delivers a frame to one connection, outside any topic's sequence.</summary>
-    ValueTask<DirectSendResult> SendToConnectionAsync(string connectionId, OutboundFrame frame, CancellationToken cancellationToken);
+    /// <summary>Delivers a frame to one connection, outside any topic's sequence (<paramref name="topic"/> is only reported to JSON clients).</summary>
+    ValueTask<DirectSendResult> SendToConnectionAsync(string connectionId, string topic, OutboundFrame frame, CancellationToken cancellationToken);
 }
 
-/// <summary>The outcome of a topic publication: its position and how many connections it was queued to.</summary>
-internal readonly record struct PublishResult(ulong Sequence, int Recipients);
+/// <summary>The outcome of a topic publication: its position (sequence and epoch) and how many connections it was queued to.</summary>
+internal readonly record struct PublishResult(ulong Sequence, string Epoch, int Recipients);
 
 /// <summary>The outcome of a send to one connection.</summary>
 internal enum DirectSendResult

@@ -57,4 +57,16 @@ public sealed class BridgeOptions
 
     /// <summary>On shutdown, how long connections and publisher streams get to close cleanly before the process exits. Default 10 s.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Per-topic history and its memory budget.</summary>
+    public HistoryOptions History { get; set; } = new();
+
+    /// <summary>Per-topic-pattern policies (latest value, slow-consumer policy); the first match wins.</summary>
+    public List<TopicPolicyOptions> Topics { get; set; } = [];
+
+    /// <summary>Server-Sent Events settings.</summary>
+    public SseOptions Sse { get; set; } = new();
+
+    /// <summary>Origins (<c>https://app.example.com</c>, or <c>*</c>) whose pages may subscribe to <c>/sse</c> cross-origin. Default none.</summary>
+    public List<string> AllowedOrigins { get; set; } = [];
 }

@@ -1,3 +1,4 @@
+using Bridge.Topics;
 using Microsoft.Extensions.Options;
 
 namespace Bridge.Configuration;
@@ -36,6 +37,35 @@ internal sealed class BridgeOptionsValidator : IValidateOptions<BridgeOptions>
         CheckPositive(failures, nameof(BridgeOptions.CloseTimeout), options.CloseTimeout);
         CheckPositive(failures, nameof(BridgeOptions.DrainTimeout), options.DrainTimeout);
 
+        CheckRange(failures, "History:MaxMessages", options.History.MaxMessages, 0, 1_000_000);
+        CheckPositive(failures, "History:MaxAge", options.History.MaxAge, TimeSpan.FromDays(30));
+        CheckRange(failures, "History:MaxBytes", options.History.MaxBytes, 64 * 1024, long.MaxValue);
+        CheckPositive(failures, "Sse:HeartbeatInterval", options.Sse.HeartbeatInterval);
+        CheckPositive(failures, "Sse:RetryInterval", options.Sse.RetryInterval);
+
+        for (var i = 0; i < options.Topics.Count; i++)
+        {
+            var rule = options.Topics[i];
+            if (!TopicPattern.IsValid(rule.Pattern, out var patternError))
+            {
+                failures.Add($"{Key($"Topics:{i}:Pattern")} {patternError} (was '{rule.Pattern}').");
+            }
+
+            if (!SlowConsumerPolicies.TryParse(rule.SlowConsumer, out _))
+            {
+                failures.Add($"{Key($"Topics:{i}:SlowConsumer")} must be one of disconnect, drop-oldest, conflate (was '{rule.SlowConsumer}').");
+            }
+        }
+
+        for (var i = 0; i < options.AllowedOrigins.Count; i++)
+        {
+            var origin = options.AllowedOrigins[i];
+            if (origin != "*" && !(Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/" && !origin.EndsWith('/')))
+            {
+                failures.Add($"{Key($"AllowedOrigins:{i}")} must be an origin such as https://app.example.com (scheme, host, optional port, no path) or * (was '{origin}').");
+            }
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
@@ -57,11 +87,15 @@ internal sealed class BridgeOptionsValidator : IValidateOptions<BridgeOptions>
         }
     }
 
-    private static void CheckPositive(List<string> failures, string property, TimeSpan value)
+    private static void CheckPositive(List<string> failures, string property, TimeSpan value) =>
+        CheckPositive(failures, property, value, TimeSpan.FromDays(1));
+
+    private static void CheckPositive(List<string> failures, string property, TimeSpan value, TimeSpan max)
     {
-        if (value <= TimeSpan.Zero || value > TimeSpan.FromDays(1))
+        if (value <= TimeSpan.Zero || value > max)
         {
-            failures.Add($"{Key(property)} must be a positive duration of at most one day, such as 00:00:15 (was {value}).");
+            var limit = max == TimeSpan.FromDays(1) ? "one day" : $"{max.TotalDays:0} days";
+            failures.Add($"{Key(property)} must be a positive duration of at most {limit}, such as 00:00:15 (was {value}).");
         }
     }
 }

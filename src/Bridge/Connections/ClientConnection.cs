@@ -1,80 +1,167 @@
 using System.Net.WebSockets;
-using System.Threading.Channels;
+using Bridge.Configuration;
 using Bridge.Diagnostics;
+using Bridge.Topics;
 
 namespace Bridge.Connections;
 
 /// <summary>
-/// One browser WebSocket: its subscriptions, its bounded outbound queue and the single loop that
-/// writes to the socket.
+/// One browser connection (a WebSocket in plain or JSON mode, or an SSE stream): its
+/// subscriptions, its bounded send queue and the single loop that writes to it.
 /// </summary>
 /// <remarks>
-/// Rules (see Connections/README.md): producers only call <see cref="TryEnqueue"/>, which never
-/// blocks; only <see cref="RunSenderAsync"/> writes to the socket, including the close frame. A
-/// queue overflow closes the connection with 1008 "slow consumer" instead of waiting for it. Every
-/// server-initiated close arms an abort timer, so no close waits on a peer for longer than its timeout.
+/// Rules (see Connections/README.md): producers only enqueue, which never blocks; only the sender
+/// loop writes to the transport, including the close. A full queue applies the topic's
+/// slow-consumer policy; <c>disconnect</c> closes with 1008 "slow consumer" instead of waiting.
+/// Every server-initiated close arms an abort timer, so no close waits on a peer for longer than its timeout.
 /// </remarks>
 internal sealed partial class ClientConnection : IDisposable
 {
-    private readonly Channel<OutboundFrame> _queue;
     private readonly ConnectionSettings _settings;
     private readonly BridgeMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly HashSet<string> _subscriptions = new(StringComparer.Ordinal);
     private CloseRequest? _close;
     private WebSocket? _socket;
     private readonly Lock _timerGate = new();
     private ITimer? _abortTimer;
+    private Action? _onAbort;
     private bool _disposed;
     private int _aborted;
 
-    public ClientConnection(string id, string[] topics, ConnectionSettings settings, BridgeMetrics metrics, ILogger logger)
+    /// <param name="id">The connection id.</param>
+    /// <param name="topics">The topics named when connecting (reported to backends in CONNECTED and DISCONNECTED).</param>
+    /// <param name="protocol">How updates and subscriptions are encoded.</param>
+    /// <param name="initialSubscriptions">What to subscribe when the connection joins (the broadcast topic included where the protocol has it).</param>
+    /// <param name="settings">Shared limits.</param>
+    /// <param name="metrics">Metrics.</param>
+    /// <param name="logger">Logger.</param>
+    public ClientConnection(string id, string[] topics, ConnectionProtocol protocol, SubscriptionRequest[] initialSubscriptions,
+        ConnectionSettings settings, BridgeMetrics metrics, ILogger logger)
     {
         Id = id;
         Topics = topics;
         MessageTopic = topics.Length == 1 ? topics[0] : string.Empty;
+        Protocol = protocol;
+        InitialSubscriptions = initialSubscriptions;
+        Queue = new ConnectionQueue(settings.SendQueueLength);
         _settings = settings;
         _metrics = metrics;
         _logger = logger;
-        _queue = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(settings.SendQueueLength)
-        {
-            FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full; nobody ever waits.
-            SingleReader = true,
-            SingleWriter = false,
-            AllowSynchronousContinuations = false,
-        });
     }
 
     public string Id { get; }
 
-    /// <summary>The topics this connection subscribed to, besides the broadcast topic.</summary>
+    /// <summary>The topics named when connecting, besides the broadcast topic.</summary>
     public IReadOnlyList<string> Topics { get; }
 
     /// <summary>The topic its messages carry in plain mode: its only topic, or "" when it has none or several.</summary>
     public string MessageTopic { get; }
 
+    public ConnectionProtocol Protocol { get; }
+
+    public SubscriptionRequest[] InitialSubscriptions { get; }
+
+    /// <summary>The send queue; drained only by the connection's sender loop.</summary>
+    public ConnectionQueue Queue { get; }
+
     /// <summary>The close the server asked for, if any.</summary>
     public CloseRequest? CloseRequested => Volatile.Read(ref _close);
 
-    /// <summary>Queues a frame without waiting. On overflow the connection is closed as a slow consumer.</summary>
-    /// <returns>Whether the frame was queued.</returns>
-    public bool TryEnqueue(OutboundFrame frame)
+    /// <summary>Claims a subscription slot for <paramref name="topic"/> before subscribing to it.</summary>
+    public SubscriptionSlot TryReserve(string topic, int limit)
     {
-        if (_queue.Writer.TryWrite(frame))
+        lock (_subscriptions)
         {
-            return true;
-        }
+            if (_subscriptions.Contains(topic))
+            {
+                return SubscriptionSlot.AlreadySubscribed;
+            }
 
+            if (_subscriptions.Count >= limit)
+            {
+                return SubscriptionSlot.LimitReached;
+            }
+
+            _subscriptions.Add(topic);
+            return SubscriptionSlot.Reserved;
+        }
+    }
+
+    /// <returns>Whether the connection was subscribed to <paramref name="topic"/>.</returns>
+    public bool Release(string topic)
+    {
+        lock (_subscriptions)
+        {
+            return _subscriptions.Remove(topic);
+        }
+    }
+
+    /// <summary>Every topic the connection is subscribed to now.</summary>
+    public string[] SubscribedTopics()
+    {
+        lock (_subscriptions)
+        {
+            return [.. _subscriptions];
+        }
+    }
+
+    /// <summary>Hands the subscriber what it must receive before live updates; called under the topic's gate.</summary>
+    public void OnSubscribed(in SubscriptionStart start) => Protocol.OnSubscribed(this, start);
+
+    /// <summary>Queues an update without waiting; a full queue applies <paramref name="policy"/>.</summary>
+    /// <returns>Whether the update (or a newer one replacing it) is queued.</returns>
+    public bool Deliver(TopicMessage message, SlowConsumerPolicy policy)
+    {
+        switch (Queue.TryEnqueue(QueuedItem.Update(message), policy))
+        {
+            case EnqueueOutcome.Queued:
+                return true;
+            case EnqueueOutcome.Dropped:
+                _metrics.DeliveryDropped();
+                return true;
+            case EnqueueOutcome.Conflated:
+                _metrics.DeliveryConflated();
+                return true;
+            case EnqueueOutcome.Overflow:
+                OnOverflow();
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Queues a protocol envelope meant for this connection alone; overflow closes it as a slow consumer.</summary>
+    public bool EnqueueEnvelope(OutboundFrame frame) => Enqueue(QueuedItem.Envelope(frame));
+
+    /// <summary>Queues a replay as one entry, so a resume never overflows the queue it resumes into.</summary>
+    public bool EnqueueReplay(TopicMessage[] replay) => Enqueue(QueuedItem.Replaying(replay));
+
+    private bool Enqueue(QueuedItem item)
+    {
+        switch (Queue.TryEnqueue(item, SlowConsumerPolicy.Disconnect))
+        {
+            case EnqueueOutcome.Queued:
+                return true;
+            case EnqueueOutcome.Overflow:
+                OnOverflow();
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    private void OnOverflow()
+    {
         if (RequestClose(CloseRequest.SlowConsumer, _settings.CloseTimeout))
         {
             _metrics.SlowConsumerClosed();
             Log.SlowConsumer(_logger, Id, _settings.SendQueueLength);
         }
-
-        return false;
     }
 
     /// <summary>
-    /// Asks the sender loop to close the socket with <paramref name="request"/>; aborts the socket if
+    /// Asks the sender loop to close the connection with <paramref name="request"/>; aborts it if
     /// the close has not completed after <paramref name="abortAfter"/>. Only the first request counts.
     /// </summary>
     public bool RequestClose(CloseRequest request, TimeSpan abortAfter)
@@ -84,7 +171,7 @@ internal sealed partial class ClientConnection : IDisposable
             return false;
         }
 
-        _queue.Writer.TryComplete();
+        Queue.Complete(discard: request.DiscardPending);
         lock (_timerGate)
         {
             if (!_disposed)
@@ -106,17 +193,28 @@ internal sealed partial class ClientConnection : IDisposable
         }
     }
 
+    /// <summary>Called instead of <see cref="Attach"/> by transports that are not a WebSocket (SSE): runs <paramref name="abort"/> on abort.</summary>
+    public void OnAbort(Action abort)
+    {
+        Interlocked.Exchange(ref _onAbort, abort);
+        if (Volatile.Read(ref _aborted) == 1)
+        {
+            abort();
+        }
+    }
+
     /// <summary>Tears the transport down at once; pending sends and receives fail.</summary>
     public void Abort()
     {
         Interlocked.Exchange(ref _aborted, 1);
         Volatile.Read(ref _socket)?.Abort();
+        Volatile.Read(ref _onAbort)?.Invoke();
     }
 
     /// <summary>
-    /// The one writer of this socket's data: sends queued frames in order, then the requested close.
-    /// Each wake-up gathers the pre-built frames of everything queued so far into one transport
-    /// write, instead of one write (and one framing) per frame; the close goes through the WebSocket.
+    /// The one writer of this WebSocket's data: sends queued entries in order, then the requested
+    /// close. Each wake-up gathers the pre-built frames of everything queued so far into one
+    /// transport write, instead of one write (and one framing) per frame; the close goes through the WebSocket.
     /// </summary>
     public async Task RunSenderAsync(WebSocket socket, CoalescingStream transport)
     {
@@ -139,36 +237,76 @@ internal sealed partial class ClientConnection : IDisposable
 
     private async Task SendQueuedFramesAsync(CoalescingStream transport)
     {
-        var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync())
+        var batch = new List<QueuedItem>();
+        while (await Queue.WaitToReadAsync())
         {
-            while (reader.TryRead(out var frame))
+            Queue.DrainTo(batch);
+            foreach (var item in batch)
             {
-                if (Volatile.Read(ref _close) is { DiscardPending: true } || !transport.TryAppendFrame(frame.Bytes, out var gathered))
+                if (Volatile.Read(ref _close) is { DiscardPending: true } || !await AppendAsync(transport, item))
                 {
                     await transport.FlushGatheredAsync();
                     return;
                 }
+            }
 
-                if (gathered >= CoalescingStream.FlushThreshold)
+            batch.Clear();
+            await transport.FlushGatheredAsync();
+        }
+    }
+
+    /// <returns>False when the transport refuses more data (a close frame already went out).</returns>
+    private async ValueTask<bool> AppendAsync(CoalescingStream transport, QueuedItem item)
+    {
+        if (item.Replay is { } replay)
+        {
+            foreach (var message in replay)
+            {
+                if (!await AppendFrameAsync(transport, Protocol.Frame(message, 0)))
                 {
-                    await transport.FlushGatheredAsync();
+                    return false;
                 }
             }
 
+            return true;
+        }
+
+        var frame = item.Control ?? Protocol.Frame(item.Message!, item.Skipped);
+        return await AppendFrameAsync(transport, frame);
+    }
+
+    private static async ValueTask<bool> AppendFrameAsync(CoalescingStream transport, OutboundFrame frame)
+    {
+        if (!transport.TryAppendFrame(frame.Bytes, out var gathered))
+        {
+            return false;
+        }
+
+        if (gathered >= CoalescingStream.FlushThreshold)
+        {
             await transport.FlushGatheredAsync();
         }
+
+        return true;
     }
 
     public void Dispose()
     {
         // A late direct send must not mistake the finished connection for a slow consumer.
         Interlocked.CompareExchange(ref _close, CloseRequest.Lost, null);
-        _queue.Writer.TryComplete();
+        Queue.Complete(discard: true);
         lock (_timerGate)
         {
             _disposed = true;
             _abortTimer?.Dispose();
         }
     }
+}
+
+/// <summary>The answer to <see cref="ClientConnection.TryReserve"/>.</summary>
+internal enum SubscriptionSlot
+{
+    Reserved,
+    AlreadySubscribed,
+    LimitReached,
 }

@@ -1,5 +1,6 @@
 using Bridge.Configuration;
 using Bridge.Diagnostics;
+using Bridge.Topics;
 using Microsoft.Extensions.Options;
 
 namespace Bridge.Connections;
@@ -14,5 +15,9 @@ internal sealed class ClientConnectionFactory(
 {
     private readonly ConnectionSettings _settings = new(options.Value.SendQueueLength, options.Value.CloseTimeout, time);
 
-    public ClientConnection Create(string[] topics) => new(ids.Next(), topics, _settings, metrics, logger);
+    /// <param name="topics">The topics named when connecting.</param>
+    /// <param name="protocol">The connection's protocol.</param>
+    /// <param name="initialSubscriptions">What it subscribes to when it joins.</param>
+    public ClientConnection Create(string[] topics, ConnectionProtocol protocol, SubscriptionRequest[] initialSubscriptions) =>
+        new(ids.Next(), topics, protocol, initialSubscriptions, _settings, metrics, logger);
 }

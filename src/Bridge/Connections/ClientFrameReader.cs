@@ -10,12 +10,14 @@ using Microsoft.Extensions.Options;
 namespace Bridge.Connections;
 
 /// <summary>
-/// The receive side of a plain WebSocket: assembles each browser message (up to
-/// <c>Bridge:MaxClientMessageBytes</c>), turns it into a <see cref="ClientMessage"/> and hands it to
-/// the publisher side. Runs until the peer's close frame arrives or the transport fails.
+/// The receive side of a WebSocket: assembles each browser message (up to
+/// <c>Bridge:MaxClientMessageBytes</c>); in plain mode turns it into a <see cref="ClientMessage"/>
+/// for the publisher side, in JSON mode hands it to the <see cref="JsonRequestHandler"/>. Runs
+/// until the peer's close frame arrives or the transport fails.
 /// </summary>
 internal sealed partial class ClientFrameReader(
     IClientMessageSink sink,
+    JsonRequestHandler jsonRequests,
     IOptions<BridgeOptions> options,
     BridgeMetrics metrics,
     ILogger<ClientFrameReader> logger)
@@ -38,6 +40,7 @@ internal sealed partial class ClientFrameReader(
         var count = 0;
         var discarding = false;
         var unroutedLogged = false;
+        var json = connection.Protocol is JsonProtocol ? new JsonSession() : null;
         try
         {
             while (true)
@@ -84,7 +87,14 @@ internal sealed partial class ClientFrameReader(
                     continue;
                 }
 
-                if (result.EndOfMessage)
+                if (result.EndOfMessage && json is not null)
+                {
+                    // The WebSocket layer has already rejected text that is not UTF-8 (1007).
+                    jsonRequests.Handle(connection, json, buffer is null ? [] : buffer.AsSpan(0, count), result.MessageType);
+                    count = 0;
+                    Release(ref buffer);
+                }
+                else if (result.EndOfMessage)
                 {
                     var message = Decode(connection, buffer is null ? [] : buffer.AsSpan(0, count), result.MessageType);
                     count = 0;

@@ -27,7 +27,15 @@ internal sealed class ConnectionRegistry(TopicRegistry topics, IConnectionObserv
         lock (_presence)
         {
             _byId[connection.Id] = connection;
-            topics.Subscribe(connection);
+            foreach (var request in connection.InitialSubscriptions)
+            {
+                // Admission checked names and counts; a repeated name cannot get here.
+                if (connection.TryReserve(request.Topic, int.MaxValue) == SubscriptionSlot.Reserved)
+                {
+                    topics.Subscribe(connection, request);
+                }
+            }
+
             observer.OnConnected(connection);
             if (_closingAll is { } closing)
             {
@@ -49,7 +57,11 @@ internal sealed class ConnectionRegistry(TopicRegistry topics, IConnectionObserv
                 return;
             }
 
-            topics.Unsubscribe(connection);
+            foreach (var topic in connection.SubscribedTopics())
+            {
+                topics.Unsubscribe(connection, topic);
+            }
+
             observer.OnDisconnected(connection);
         }
 

@@ -11,14 +11,23 @@ namespace Bridge.Connections;
 /// </summary>
 internal sealed class OutboundFrame
 {
-    private OutboundFrame(byte[] bytes, WebSocketMessageType messageType)
+    private OutboundFrame(byte[] bytes, int payloadOffset, WebSocketMessageType messageType)
     {
         Bytes = bytes;
+        PayloadOffset = payloadOffset;
         MessageType = messageType;
     }
 
     /// <summary>The whole frame as it goes on the wire.</summary>
     public byte[] Bytes { get; }
+
+    /// <summary>Where the payload starts in <see cref="Bytes"/> (after the header).</summary>
+    public int PayloadOffset { get; }
+
+    /// <summary>The payload alone (UTF-8 for text): what other encodings (JSON, SSE) are built from.</summary>
+    public ReadOnlySpan<byte> Payload => Bytes.AsSpan(PayloadOffset);
+
+    public bool IsText => MessageType == WebSocketMessageType.Text;
 
     public WebSocketMessageType MessageType { get; }
 
@@ -31,7 +40,7 @@ internal sealed class OutboundFrame
         var bytes = new byte[ServerFrame.HeaderLength(length) + length];
         var header = ServerFrame.WriteHeader(bytes, ServerFrame.TextOpcode, length);
         Encoding.UTF8.GetBytes(text, bytes.AsSpan(header));
-        return new OutboundFrame(bytes, WebSocketMessageType.Text);
+        return new OutboundFrame(bytes, header, WebSocketMessageType.Text);
     }
 
     public static OutboundFrame Binary(ReadOnlySpan<byte> payload)
@@ -39,6 +48,15 @@ internal sealed class OutboundFrame
         var bytes = new byte[ServerFrame.HeaderLength(payload.Length) + payload.Length];
         var header = ServerFrame.WriteHeader(bytes, ServerFrame.BinaryOpcode, payload.Length);
         payload.CopyTo(bytes.AsSpan(header));
-        return new OutboundFrame(bytes, WebSocketMessageType.Binary);
+        return new OutboundFrame(bytes, header, WebSocketMessageType.Binary);
+    }
+
+    /// <summary>A text frame around UTF-8 the caller already encoded (a JSON envelope).</summary>
+    public static OutboundFrame Utf8Text(ReadOnlySpan<byte> utf8)
+    {
+        var bytes = new byte[ServerFrame.HeaderLength(utf8.Length) + utf8.Length];
+        var header = ServerFrame.WriteHeader(bytes, ServerFrame.TextOpcode, utf8.Length);
+        utf8.CopyTo(bytes.AsSpan(header));
+        return new OutboundFrame(bytes, header, WebSocketMessageType.Text);
     }
 }

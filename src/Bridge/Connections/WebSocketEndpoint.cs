@@ -2,12 +2,14 @@ using System.Net.WebSockets;
 using Bridge.Configuration;
 using Bridge.Protocol;
 using Bridge.Security;
+using Bridge.Topics;
 using Microsoft.Extensions.Options;
 
 namespace Bridge.Connections;
 
 /// <summary>
-/// <c>GET /ws</c>: admits the request, subscribes the connection before the handshake completes
+/// <c>GET /ws</c>: admits the request, picks plain mode or the <c>bridge.v1.json</c> subprotocol
+/// (when the client offers it), subscribes the connection before the handshake completes
 /// (so anything published after the browser sees "open" reaches it), then runs the connection's
 /// sender and receiver until it closes. The WebSocket runs over a <see cref="CoalescingStream"/>
 /// so the sender writes whatever is queued for a connection to the transport at once.
@@ -49,14 +51,23 @@ internal sealed partial class WebSocketEndpoint(
             return;
         }
 
-        using var connection = factory.Create(admitted.Topics);
+        var json = WebSocketHandshake.Offers(context, JsonEnvelopes.Subprotocol);
+        using var connection = json
+            ? factory.Create(admitted.Topics, JsonProtocol.Instance, [.. admitted.Topics.Select(static t => new SubscriptionRequest(t))])
+            : factory.Create(admitted.Topics, PlainProtocol.Instance, [new SubscriptionRequest(TopicName.Broadcast), .. admitted.Topics.Select(static t => new SubscriptionRequest(t))]);
+        if (json)
+        {
+            // First on the wire, before any subscription answer or update.
+            connection.EnqueueEnvelope(JsonEnvelopes.Welcome(connection.Id));
+        }
+
         try
         {
             registry.Add(connection);
             Stream transport;
             try
             {
-                transport = await WebSocketHandshake.AcceptAsync(context);
+                transport = await WebSocketHandshake.AcceptAsync(context, json ? JsonEnvelopes.Subprotocol : null);
             }
             catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
             {

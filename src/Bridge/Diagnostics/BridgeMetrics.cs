@@ -21,10 +21,16 @@ internal sealed class BridgeMetrics
     private readonly Counter<long> _clientMessagesTooBig;
     private readonly Counter<long> _protocolErrors;
     private readonly Counter<long> _publisherDropped;
+    private readonly Counter<long> _deliveriesDropped;
+    private readonly Counter<long> _deliveriesConflated;
+    private readonly Counter<long> _topicsEvicted;
+    private readonly Counter<long> _historyTrimmed;
+    private readonly Counter<long> _requestErrors;
+    private readonly Meter _meter;
 
     public BridgeMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(MeterName);
+        var meter = _meter = meterFactory.Create(MeterName);
         _connections = meter.CreateUpDownCounter<long>("bridge.connections", "{connection}", "Open browser connections.");
         _publisherStreams = meter.CreateUpDownCounter<long>("bridge.publisher.streams", "{stream}", "Open publisher streams.");
         _updatesAccepted = meter.CreateCounter<long>("bridge.updates.accepted", "{update}", "Updates accepted from publishers.");
@@ -36,6 +42,18 @@ internal sealed class BridgeMetrics
         _clientMessagesTooBig = meter.CreateCounter<long>("bridge.client_messages.too_big", "{message}", "Browser messages over the size limit (connection closed with 1009).");
         _protocolErrors = meter.CreateCounter<long>("bridge.connections.protocol_errors", "{connection}", "Connections closed for breaking the WebSocket protocol: invalid UTF-8 in a text message (1007) or bad framing (1002).");
         _publisherDropped = meter.CreateCounter<long>("bridge.publisher.dropped", "{message}", "Browser messages and events dropped for a publisher stream that read too slowly.");
+        _deliveriesDropped = meter.CreateCounter<long>("bridge.deliveries.dropped", "{delivery}", "Updates dropped from a full send queue by the drop-oldest policy.");
+        _deliveriesConflated = meter.CreateCounter<long>("bridge.deliveries.conflated", "{delivery}", "Queued updates replaced by a newer one of the same topic by the conflate policy.");
+        _topicsEvicted = meter.CreateCounter<long>("bridge.topics.evicted", "{topic}", "Idle topics evicted with their history (idle for History:MaxAge, or over History:MaxBytes).");
+        _historyTrimmed = meter.CreateCounter<long>("bridge.history.trimmed", "{event}", "Times history of subscribed topics was trimmed because retained bytes exceeded History:MaxBytes.");
+        _requestErrors = meter.CreateCounter<long>("bridge.requests.rejected", "{request}", "JSON subprotocol requests answered with an error envelope.");
+    }
+
+    /// <summary>Registers the gauges of the topic registry: topics held and bytes retained by history and latest values.</summary>
+    public void ObserveTopics(Func<long> topics, Func<long> retainedBytes)
+    {
+        _meter.CreateObservableGauge("bridge.topics", topics, "{topic}", "Topics held (with subscribers, history or a latest value).");
+        _meter.CreateObservableGauge("bridge.history.bytes", retainedBytes, "By", "Estimated bytes retained by history, latest values and topic state.");
     }
 
     public void ConnectionOpened() => _connections.Add(1);
@@ -69,4 +87,14 @@ internal sealed class BridgeMetrics
     public void ProtocolError() => _protocolErrors.Add(1);
 
     public void PublisherEventDropped() => _publisherDropped.Add(1);
+
+    public void DeliveryDropped() => _deliveriesDropped.Add(1);
+
+    public void DeliveryConflated() => _deliveriesConflated.Add(1);
+
+    public void TopicEvicted() => _topicsEvicted.Add(1);
+
+    public void HistoryTrimmed() => _historyTrimmed.Add(1);
+
+    public void RequestRejected() => _requestErrors.Add(1);
 }

@@ -24,7 +24,9 @@ internal static class BridgeServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddSingleton<BridgeMetrics>();
+        services.AddSingleton<TopicPolicies>();
         services.AddSingleton<TopicRegistry>();
+        services.AddHostedService<TopicSweeper>();
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<PublisherRegistry>();
         services.AddSingleton<IConnectionObserver>(sp => sp.GetRequiredService<PublisherRegistry>());
@@ -35,6 +37,7 @@ internal static class BridgeServiceCollectionExtensions
         services.AddSingleton<ConnectionIdGenerator>();
         services.AddSingleton<ClientConnectionFactory>();
         services.AddSingleton<ClientFrameReader>();
+        services.AddSingleton<JsonRequestHandler>();
         services.AddSingleton<WebSocketEndpoint>();
         services.AddSingleton<DemoPage>();
         services.AddSingleton<BridgeListeners>();

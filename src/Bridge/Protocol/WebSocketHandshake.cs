@@ -46,14 +46,23 @@ internal static class WebSocketHandshake
         return null;
     }
 
-    /// <summary>Sends the 101 response and returns the raw, upgraded connection stream.</summary>
-    public static Task<Stream> AcceptAsync(HttpContext context)
+    /// <summary>Whether the client offered <paramref name="subprotocol"/> in <c>Sec-WebSocket-Protocol</c>.</summary>
+    public static bool Offers(HttpContext context, string subprotocol) =>
+        HasToken(context.Request.Headers.SecWebSocketProtocol, subprotocol, StringComparison.Ordinal);
+
+    /// <summary>Sends the 101 response (selecting <paramref name="subprotocol"/>, if any) and returns the raw, upgraded connection stream.</summary>
+    public static Task<Stream> AcceptAsync(HttpContext context, string? subprotocol)
     {
         var key = context.Request.Headers.SecWebSocketKey.ToString();
         var response = context.Response;
         response.Headers.Connection = "Upgrade";
         response.Headers.Upgrade = "websocket";
         response.Headers.SecWebSocketAccept = ComputeAccept(key);
+        if (subprotocol is not null)
+        {
+            response.Headers.SecWebSocketProtocol = subprotocol;
+        }
+
         return context.Features.GetRequiredFeature<IHttpUpgradeFeature>().UpgradeAsync();
     }
 
@@ -72,13 +81,13 @@ internal static class WebSocketHandshake
         return key.Length == 24 && Convert.TryFromBase64String(key, decoded, out var written) && written == 16;
     }
 
-    private static bool HasToken(StringValues values, string token)
+    private static bool HasToken(StringValues values, string token, StringComparison comparison = StringComparison.OrdinalIgnoreCase)
     {
         foreach (var value in values)
         {
             foreach (var part in (value ?? string.Empty).Split(',', StringSplitOptions.TrimEntries))
             {
-                if (string.Equals(part, token, StringComparison.OrdinalIgnoreCase))
+                if (string.Equals(part, token, comparison))
                 {
                     return true;
                 }

@@ -34,7 +34,7 @@ internal sealed class UpdatePublisher(IBroker broker, IOptions<BridgeOptions> op
 
         if (update.ConnectionId.Length > 0)
         {
-            switch (await broker.SendToConnectionAsync(update.ConnectionId, frame, cancellationToken))
+            switch (await broker.SendToConnectionAsync(update.ConnectionId, update.Topic, frame, cancellationToken))
             {
                 case DirectSendResult.Queued:
                     ack.Recipients = 1;
@@ -54,6 +54,7 @@ internal sealed class UpdatePublisher(IBroker broker, IOptions<BridgeOptions> op
 
         var result = await broker.PublishAsync(update.Topic, frame, cancellationToken);
         ack.Sequence = result.Sequence;
+        ack.Epoch = result.Epoch;
         ack.Recipients = (uint)result.Recipients;
         metrics.UpdateAccepted();
         return ack;

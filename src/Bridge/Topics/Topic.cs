@@ -3,34 +3,79 @@ using Bridge.Connections;
 namespace Bridge.Topics;
 
 /// <summary>
-/// One topic's state: its stream position and its local subscribers.
+/// One topic's state: its position (sequence and epoch), history, kept latest value and local subscribers.
 /// </summary>
 /// <remarks>
-/// Thread-safety: every change happens under <see cref="Gate"/>. The subscriber array is
-/// copy-on-write, so a publication that holds the gate sees a consistent set and assigning the
-/// next sequence and queueing to the subscribers are one atomic step: a subscriber either gets
-/// publication N or joined after it. A topic that lost its last subscriber without ever being
-/// published to is retired (removed from the registry); whoever holds a retired instance looks
-/// the topic up again.
+/// Thread-safety: every change happens under <see cref="Gate"/>. Assigning the next sequence,
+/// appending to history and queueing to the subscribers are one atomic step, and so are joining,
+/// reading the history for a replay and queueing that replay: a subscriber gets each update exactly
+/// once, either in its replay or live. The subscriber array is copy-on-write. A topic removed from
+/// its registry is <see cref="Retired"/>; whoever holds a retired instance looks the topic up again
+/// (and gets a new epoch).
 /// </remarks>
-internal sealed class Topic(string name)
+internal sealed class Topic(string name, TopicPolicy policy, int historyCapacity, long createdAt)
 {
     public string Name { get; } = name;
 
-    /// <summary>Lock for sequence assignment, fan-out and subscriber changes.</summary>
+    public TopicPolicy Policy { get; } = policy;
+
+    /// <summary>Random per instance: a topic evicted and created again can never be mistaken for the old one.</summary>
+    public string Epoch { get; } = TopicPosition.NewEpoch();
+
+    /// <summary>Lock for positions, history, fan-out and subscriber changes.</summary>
     public Lock Gate { get; } = new();
 
     /// <summary>The sequence of the last accepted publication; 0 before the first.</summary>
-    public ulong LastSequence { get; set; }
+    public ulong LastSequence { get; private set; }
+
+    public TopicHistory History { get; } = new(historyCapacity);
+
+    /// <summary>The last update, when the policy keeps it.</summary>
+    public TopicMessage? Latest { get; private set; }
 
     /// <summary>The current subscribers; replaced, never mutated.</summary>
     public ClientConnection[] Subscribers { get; private set; } = [];
 
+    /// <summary>Timestamp of the last publication or subscriber change.</summary>
+    public long LastActive { get; private set; } = createdAt;
+
     /// <summary>Set, under <see cref="Gate"/>, once the topic was removed from its registry.</summary>
     public bool Retired { get; private set; }
 
+    /// <summary>Memory the topic's own state costs besides its messages, for the history budget.</summary>
+    public long OverheadBytes => 320 + 2L * Name.Length;
+
+    /// <summary>Estimated bytes retained: history, latest value and overhead.</summary>
+    public long RetainedBytes => History.Bytes + (Latest?.RetainedBytes ?? 0) + OverheadBytes;
+
+    /// <summary>Assigns the next position, retains and fans out. Call under <see cref="Gate"/> on a topic that is not retired.</summary>
+    /// <param name="retainedDelta">How much the retained bytes changed.</param>
+    public TopicMessage Publish(Connections.OutboundFrame frame, long now, out int recipients, out long retainedDelta)
+    {
+        var message = new TopicMessage(Name, ++LastSequence, Epoch, frame, now);
+        LastActive = now;
+        retainedDelta = History.Append(message);
+        if (Policy.KeepLatest)
+        {
+            retainedDelta += message.RetainedBytes - (Latest?.RetainedBytes ?? 0);
+            Latest = message;
+        }
+
+        recipients = 0;
+        foreach (var subscriber in Subscribers)
+        {
+            if (subscriber.Deliver(message, Policy.SlowConsumer))
+            {
+                recipients++;
+            }
+        }
+
+        return message;
+    }
+
+    /// <summary>Joins the topic and hands the connection what it must receive first.</summary>
     /// <returns>False if the topic was retired and the caller must look it up again.</returns>
-    public bool TryAdd(ClientConnection connection)
+    public bool TrySubscribe(ClientConnection connection, in SubscriptionRequest request, long now)
     {
         lock (Gate)
         {
@@ -40,27 +85,22 @@ internal sealed class Topic(string name)
             }
 
             Subscribers = [.. Subscribers, connection];
-            return true;
-        }
-    }
+            LastActive = now;
 
-    /// <summary>Retires the topic if nobody subscribes and nothing was ever published to it.</summary>
-    public bool TryRetire(Action<Topic> removeFromRegistry)
-    {
-        lock (Gate)
-        {
-            if (Retired || Subscribers.Length > 0 || LastSequence > 0)
+            bool? recovered = null;
+            TopicMessage[] replay = [];
+            if (request.Since is { } since)
             {
-                return false;
+                recovered = since.Epoch == Epoch && History.TryGetAfter(since.Sequence, LastSequence, out replay);
             }
 
-            Retired = true;
-            removeFromRegistry(this);
+            var latest = recovered == true ? null : Latest;
+            connection.OnSubscribed(new SubscriptionStart(request, new TopicPosition(LastSequence, Epoch), recovered, replay, latest, Policy));
             return true;
         }
     }
 
-    public void Remove(ClientConnection connection)
+    public void Remove(ClientConnection connection, long now)
     {
         lock (Gate)
         {
@@ -75,6 +115,47 @@ internal sealed class Topic(string name)
             Array.Copy(current, 0, next, 0, index);
             Array.Copy(current, index + 1, next, index, current.Length - index - 1);
             Subscribers = next;
+            LastActive = now;
+        }
+    }
+
+    /// <summary>
+    /// Expires history older than <paramref name="cutoff"/>, then retires the topic if nobody
+    /// subscribes and it has been idle since before <paramref name="cutoff"/> with nothing left to
+    /// keep (or at once when <paramref name="force"/>, under memory pressure).
+    /// </summary>
+    /// <param name="retainedDelta">How much the retained bytes changed (negative), including the whole topic when retired.</param>
+    /// <returns>Whether the topic was retired.</returns>
+    public bool TrimOrRetire(long cutoff, bool force, Action<Topic> removeFromRegistry, out long retainedDelta)
+    {
+        lock (Gate)
+        {
+            retainedDelta = 0;
+            if (Retired)
+            {
+                return false;
+            }
+
+            retainedDelta = History.TrimOlderThan(cutoff);
+            var idle = Subscribers.Length == 0 && (force || (LastActive < cutoff && Latest is null));
+            if (!idle)
+            {
+                return false;
+            }
+
+            retainedDelta -= RetainedBytes;
+            Retired = true;
+            removeFromRegistry(this);
+            return true;
+        }
+    }
+
+    /// <summary>Under memory pressure: drops the oldest half of the history. Returns the change in retained bytes.</summary>
+    public long TrimHistory()
+    {
+        lock (Gate)
+        {
+            return Retired ? 0 : History.TrimOldestHalf();
         }
     }
 }

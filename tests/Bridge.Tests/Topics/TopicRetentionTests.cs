@@ -1,6 +1,8 @@
 using Bridge.Tests.Infrastructure;
 using Bridge.Topics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
 using Kind = Bridge.V1.ClientEvent.Types.Kind;
 
 namespace Bridge.Tests.Topics;
@@ -8,12 +10,16 @@ namespace Bridge.Tests.Topics;
 public sealed class TopicRetentionTests
 {
     [Fact]
-    public async Task Topics_only_browsers_named_are_forgotten_when_their_last_subscriber_leaves()
+    public async Task Idle_topics_are_evicted_after_the_history_age_and_come_back_at_sequence_one_with_a_new_epoch()
     {
-        await using var server = await BridgeServer.StartAsync();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await BridgeServer.StartAsync(
+            new Dictionary<string, string> { ["History:MaxAge"] = "00:01:00" },
+            builder => builder.Services.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
         var topics = server.Services.GetRequiredService<TopicRegistry>();
         await using var backend = await PublisherSession.OpenAsync(server.Client);
-        Assert.Equal(1ul, (await backend.PublishTextAsync("kept", "one")).Sequence);
+        var first = await backend.PublishTextAsync("kept", "one");
+        Assert.Equal(1ul, first.Sequence);
 
         for (var round = 0; round < 5; round++)
         {
@@ -24,9 +30,17 @@ public sealed class TopicRetentionTests
             await backend.WaitForEventAsync(Kind.Disconnected, id);
         }
 
-        // The broadcast topic and the published one remain; the published one keeps counting.
-        Assert.Equal(2, topics.Count);
+        // Within the history age everything is kept, so a client could still resume "kept".
+        Assert.Equal(2 + 5 * 99, topics.Count);
         Assert.Equal(2ul, (await backend.PublishTextAsync("kept", "two")).Sequence);
+
+        time.Advance(TimeSpan.FromMinutes(2));
+        await Eventually.TrueAsync(() => topics.Count == 0, "idle topics were not evicted after History:MaxAge");
+        Assert.Equal(0, topics.RetainedBytes);
+
+        var again = await backend.PublishTextAsync("kept", "three");
+        Assert.Equal(1ul, again.Sequence);
+        Assert.NotEqual(first.Epoch, again.Epoch);
     }
 
     [Fact]

@@ -1,0 +1,246 @@
+using Bridge.Configuration;
+
+namespace Bridge.Connections;
+
+/// <summary>
+/// A connection's bounded send queue: many producers (fan-out, replies, the connection's own
+/// request handling), one consumer (its sender loop). Producers never wait. When the queue is full
+/// an update follows its topic's <see cref="SlowConsumerPolicy"/>.
+/// </summary>
+/// <remarks>
+/// Overflow with <see cref="SlowConsumerPolicy.DropOldest"/> or <see cref="SlowConsumerPolicy.Conflate"/>
+/// when no update of the same topic is queued still queues the new update, so the queue can exceed
+/// its length by at most one update per subscribed topic; dropping the newest instead would leave
+/// a conflated topic's client on a stale value for good.
+/// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The semaphore never creates a wait handle (only WaitAsync/Release are used), so there is nothing to dispose; disposing it could race a late Release.")]
+internal sealed class ConnectionQueue(int capacity)
+{
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _doorbell = new(0);
+    private QueuedItem[] _ring = new QueuedItem[Math.Min(capacity, 8)];
+    private int _head;
+    private int _count;
+    private bool _completed;
+    private bool _readerWaiting;
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _count;
+            }
+        }
+    }
+
+    public EnqueueOutcome TryEnqueue(QueuedItem item, SlowConsumerPolicy policy)
+    {
+        EnqueueOutcome outcome;
+        bool wake;
+        lock (_gate)
+        {
+            if (_completed)
+            {
+                return EnqueueOutcome.Closed;
+            }
+
+            outcome = _count < capacity || item.Message is not { IsDirect: false } message
+                ? Append(item, policy)
+                : Overflow(item, message.Topic, policy);
+            wake = outcome != EnqueueOutcome.Overflow && _readerWaiting;
+            if (wake)
+            {
+                _readerWaiting = false;
+            }
+        }
+
+        if (wake)
+        {
+            _doorbell.Release();
+        }
+
+        return outcome;
+    }
+
+    /// <summary>Waits until something is queued; false once the queue is completed and empty.</summary>
+    public async ValueTask<bool> WaitToReadAsync()
+    {
+        while (true)
+        {
+            lock (_gate)
+            {
+                if (_count > 0)
+                {
+                    return true;
+                }
+
+                if (_completed)
+                {
+                    return false;
+                }
+
+                _readerWaiting = true;
+            }
+
+            await _doorbell.WaitAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Moves everything queued into <paramref name="batch"/>, oldest first.</summary>
+    public void DrainTo(List<QueuedItem> batch)
+    {
+        lock (_gate)
+        {
+            for (var i = 0; i < _count; i++)
+            {
+                ref var slot = ref _ring[(_head + i) % _ring.Length];
+                batch.Add(slot);
+                slot = default;
+            }
+
+            _head = 0;
+            _count = 0;
+        }
+    }
+
+    /// <summary>No more items are accepted; the reader sees the end once the queue is empty (at once when <paramref name="discard"/>).</summary>
+    public void Complete(bool discard)
+    {
+        bool wake;
+        lock (_gate)
+        {
+            _completed = true;
+            if (discard)
+            {
+                Array.Clear(_ring);
+                _head = 0;
+                _count = 0;
+            }
+
+            wake = _readerWaiting;
+            _readerWaiting = false;
+        }
+
+        if (wake)
+        {
+            _doorbell.Release();
+        }
+    }
+
+    private EnqueueOutcome Append(QueuedItem item, SlowConsumerPolicy policy)
+    {
+        if (_count >= capacity && policy == SlowConsumerPolicy.Disconnect)
+        {
+            return EnqueueOutcome.Overflow;
+        }
+
+        if (_count == _ring.Length)
+        {
+            var bigger = new QueuedItem[_ring.Length * 2];
+            for (var i = 0; i < _count; i++)
+            {
+                bigger[i] = _ring[(_head + i) % _ring.Length];
+            }
+
+            _ring = bigger;
+            _head = 0;
+        }
+
+        _ring[(_head + _count) % _ring.Length] = item;
+        _count++;
+        return EnqueueOutcome.Queued;
+    }
+
+    private EnqueueOutcome Overflow(QueuedItem item, string topic, SlowConsumerPolicy policy)
+    {
+        switch (policy)
+        {
+            case SlowConsumerPolicy.DropOldest when IndexOf(topic, fromOldest: true, start: 0) is var oldest and >= 0:
+            {
+                var carried = At(oldest).Skipped + 1;
+                RemoveAt(oldest);
+                // The gap is reported by the next update of the topic that the client will see.
+                var next = IndexOf(topic, fromOldest: true, start: oldest);
+                if (next >= 0)
+                {
+                    At(next) = At(next).PlusSkipped(carried);
+                    Append(item, policy);
+                }
+                else
+                {
+                    Append(item.PlusSkipped(carried), policy);
+                }
+
+                return EnqueueOutcome.Dropped;
+            }
+
+            case SlowConsumerPolicy.Conflate when IndexOf(topic, fromOldest: false, start: 0) is var newest and >= 0:
+                At(newest) = QueuedItem.Update(item.Message!, At(newest).Skipped + 1 + item.Skipped);
+                return EnqueueOutcome.Conflated;
+
+            default:
+                // Disconnect, or nothing of this topic queued to drop or replace.
+                return Append(item, policy);
+        }
+    }
+
+    private ref QueuedItem At(int index) => ref _ring[(_head + index) % _ring.Length];
+
+    private int IndexOf(string topic, bool fromOldest, int start)
+    {
+        if (fromOldest)
+        {
+            for (var i = start; i < _count; i++)
+            {
+                if (At(i).IsUpdateOf(topic))
+                {
+                    return i;
+                }
+            }
+        }
+        else
+        {
+            for (var i = _count - 1; i >= start; i--)
+            {
+                if (At(i).IsUpdateOf(topic))
+                {
+                    return i;
+                }
+            }
+        }
+
+        return -1;
+    }
+
+    private void RemoveAt(int index)
+    {
+        for (var i = index; i < _count - 1; i++)
+        {
+            At(i) = At(i + 1);
+        }
+
+        At(_count - 1) = default;
+        _count--;
+    }
+}
+
+/// <summary>What <see cref="ConnectionQueue.TryEnqueue"/> did.</summary>
+internal enum EnqueueOutcome
+{
+    /// <summary>Queued.</summary>
+    Queued,
+
+    /// <summary>Queued after dropping the oldest queued update of the same topic.</summary>
+    Dropped,
+
+    /// <summary>Replaced the newest queued update of the same topic.</summary>
+    Conflated,
+
+    /// <summary>Not queued: full, and the policy is to disconnect.</summary>
+    Overflow,
+
+    /// <summary>Not queued: the connection is closing.</summary>
+    Closed,
+}
