@@ -1,5 +1,6 @@
 using Bridge.Connections;
 using Bridge.Publishing;
+using Bridge.Sse;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -7,11 +8,15 @@ namespace Bridge.Hosting;
 
 internal static class BridgeEndpointRouteBuilderExtensions
 {
-    /// <summary>Maps <c>/ws</c>, the demo page, the health endpoints and the gRPC services.</summary>
+    /// <summary>Maps <c>/ws</c>, <c>/sse</c>, the demo page, the health endpoints and the gRPC services.</summary>
     public static WebApplication MapBridge(this WebApplication app)
     {
         var webSockets = app.Services.GetRequiredService<WebSocketEndpoint>();
         app.Map("/ws", webSockets.HandleAsync);
+
+        app.UseCors();
+        var sse = app.Services.GetRequiredService<SseEndpoint>();
+        app.MapGet("/sse", sse.HandleAsync).RequireCors(SseCors.PolicyName);
 
         var demo = app.Services.GetRequiredService<DemoPage>();
         app.MapGet("/", demo.WriteAsync);

@@ -4,6 +4,7 @@ using Bridge.Connections;
 using Bridge.Diagnostics;
 using Bridge.Publishing;
 using Bridge.Security;
+using Bridge.Sse;
 using Bridge.Topics;
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -39,6 +40,8 @@ internal static class BridgeServiceCollectionExtensions
         services.AddSingleton<ClientFrameReader>();
         services.AddSingleton<JsonRequestHandler>();
         services.AddSingleton<WebSocketEndpoint>();
+        services.AddSingleton<SseEndpoint>();
+        services.AddCors(cors => cors.AddPolicy(SseCors.PolicyName, policy => SseCors.Configure(policy, configuration.GetSection(BridgeOptions.SectionName).Get<BridgeOptions>() ?? new BridgeOptions())));
         services.AddSingleton<DemoPage>();
         services.AddSingleton<BridgeListeners>();
         services.AddHostedService<LifetimeEvents>();

@@ -1,0 +1,48 @@
+using System.Diagnostics.CodeAnalysis;
+using Bridge.Topics;
+
+namespace Bridge.Sse;
+
+/// <summary>
+/// The SSE event id: the stream's position in every topic it carries, as comma-separated
+/// <c>topic=sequence.epoch</c> entries (the broadcast topic has an empty name). Topic names never
+/// contain <c>=</c> or <c>,</c>, so the format needs no escaping.
+/// </summary>
+internal static class SseEventId
+{
+    /// <summary>Longer ids are not read (101 topics of 128 characters fit well below it).</summary>
+    public const int MaxLength = 32 * 1024;
+
+    public static bool TryParse(string id, [NotNullWhen(true)] out Dictionary<string, TopicPosition>? positions)
+    {
+        positions = null;
+        if (id.Length is 0 or > MaxLength)
+        {
+            return false;
+        }
+
+        var parsed = new Dictionary<string, TopicPosition>(StringComparer.Ordinal);
+        foreach (var entry in id.Split(','))
+        {
+            var equals = entry.IndexOf('=', StringComparison.Ordinal);
+            var dot = equals < 0 ? -1 : entry.IndexOf('.', equals + 1);
+            if (dot < 0)
+            {
+                return false;
+            }
+
+            var topic = entry[..equals];
+            var epoch = entry.AsSpan(dot + 1);
+            if (!TopicName.IsValidOrBroadcast(topic, out _)
+                || !ulong.TryParse(entry.AsSpan(equals + 1, dot - equals - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var sequence)
+                || !TopicPosition.IsEpochSyntax(epoch)
+                || !parsed.TryAdd(topic, new TopicPosition(sequence, epoch.ToString())))
+            {
+                return false;
+            }
+        }
+
+        positions = parsed;
+        return true;
+    }
+}
