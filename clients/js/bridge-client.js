@@ -9,8 +9,8 @@ const TOPIC_RULE = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /**
  * Creates a client and starts connecting in the background; the client is returned at once.
- * @param {string | URL} url `ws(s)://host/ws`, `http(s)://host/ws`, or a path such as `/ws` (browser only).
- * @param {import("./bridge-client.d.ts").ConnectOptions} [options]
+ * `url`: `ws(s)://host/ws`, `http(s)://host/ws`, or a path such as `/ws` (browser only).
+ * `options`: { minDelay, maxDelay, WebSocket, publishTimeout, pingInterval } (see the .d.ts).
  */
 export function connect(url, options = {}) {
   return new BridgeClient(url, options);
@@ -165,7 +165,7 @@ export class BridgeClient {
 
   #open() {
     if (this.#stopped) return;
-    this.#setState("connecting", { attempt: this.#attempt + 1 });
+    this.#setState("connecting", { attempt: this.#attempt });
     let ws;
     try {
       ws = new this.#WebSocket(this.#url.href, PROTOCOL);
