@@ -37,6 +37,7 @@ internal static class BridgeServiceCollectionExtensions
         services.AddSingleton<ClientFrameReader>();
         services.AddSingleton<WebSocketEndpoint>();
         services.AddSingleton<DemoPage>();
+        services.AddSingleton<ClientScript>();
         services.AddSingleton<BridgeListeners>();
         services.AddHostedService<LifetimeEvents>();
 
