@@ -43,6 +43,7 @@ export interface WebSocketConstructor {
     close(code?: number, reason?: string): void;
     onmessage: ((event: { data: unknown }) => void) | null;
     onclose: ((event: { code: number; reason: string }) => void) | null;
+    onerror: ((event: unknown) => void) | null;
   };
 }
 

@@ -178,7 +178,9 @@ export class BridgeClient {
     this.#socket = ws;
     ws.onmessage = (event) => { if (this.#socket === ws) this.#receive(event.data); };
     ws.onclose = (event) => { if (this.#socket === ws) this.#closed(event.code, event.reason, false); };
-    // `error` is always followed by `close`, which does the work.
+    // `error` is always followed by `close`, which does the work. A handler must still be there:
+    // Node's `ws` throws an `error` nobody listens to (e.g. after close() during the handshake).
+    ws.onerror = () => {};
   }
 
   /** The current connection is over (or never came up): reject what waits on it, then retry unless stopped. */
