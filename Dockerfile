@@ -13,6 +13,8 @@ COPY src/Bridge/Bridge.csproj src/Bridge/
 RUN dotnet restore src/Bridge/Bridge.csproj
 COPY proto/ proto/
 COPY src/Bridge/ src/Bridge/
+# The JavaScript client the bridge embeds and serves at /bridge-client.js.
+COPY clients/js/bridge-client.js clients/js/
 RUN dotnet publish src/Bridge/Bridge.csproj -c Release -o /app --no-restore
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime

@@ -8,7 +8,7 @@ namespace Bridge.Hosting;
 
 internal static class BridgeEndpointRouteBuilderExtensions
 {
-    /// <summary>Maps <c>/ws</c>, <c>/sse</c>, the demo page, the health endpoints and the gRPC services.</summary>
+    /// <summary>Maps <c>/ws</c>, <c>/sse</c>, the demo page and its client script, the health endpoints and the gRPC services.</summary>
     public static WebApplication MapBridge(this WebApplication app)
     {
         var webSockets = app.Services.GetRequiredService<WebSocketEndpoint>();
@@ -20,6 +20,8 @@ internal static class BridgeEndpointRouteBuilderExtensions
 
         var demo = app.Services.GetRequiredService<DemoPage>();
         app.MapGet("/", demo.WriteAsync);
+        var clientScript = app.Services.GetRequiredService<ClientScript>();
+        app.MapGet("/bridge-client.js", clientScript.WriteAsync);
 
         // Liveness runs no checks: the process answers, so it is alive.
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = static _ => false });

@@ -43,6 +43,7 @@ internal static class BridgeServiceCollectionExtensions
         services.AddSingleton<SseEndpoint>();
         services.AddCors(cors => cors.AddPolicy(SseCors.PolicyName, policy => SseCors.Configure(policy, configuration.GetSection(BridgeOptions.SectionName).Get<BridgeOptions>() ?? new BridgeOptions())));
         services.AddSingleton<DemoPage>();
+        services.AddSingleton<ClientScript>();
         services.AddSingleton<BridgeListeners>();
         services.AddHostedService<LifetimeEvents>();
 

@@ -12,7 +12,8 @@ internal sealed class DemoPage
         return context.Response.Body.WriteAsync(_html).AsTask();
     }
 
-    private static byte[] Load(string name)
+    /// <summary>Reads an embedded resource of this assembly; a missing one is a build mistake.</summary>
+    internal static byte[] Load(string name)
     {
         using var stream = typeof(DemoPage).Assembly.GetManifestResourceStream(name)
             ?? throw new InvalidOperationException($"Embedded resource {name} is missing from the build.");

@@ -61,4 +61,30 @@ public sealed class HealthAndDiscoveryTests
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
         Assert.Contains("/ws", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_JavaScript_client_is_served_as_a_module_and_revalidated_by_its_ETag()
+    {
+        await using var server = await BridgeServer.StartAsync();
+        using var http = new HttpClient();
+        var uri = new Uri(server.HttpUri, "/bridge-client.js");
+
+        using var response = await http.GetAsync(uri);
+        var script = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.Equal("text/javascript", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("utf-8", response.Content.Headers.ContentType?.CharSet);
+        Assert.True(response.Headers.CacheControl?.NoCache);
+        Assert.Contains("export function connect(", script, StringComparison.Ordinal);
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(Repository.Root, "clients", "js", "bridge-client.js")), script);
+
+        var etag = response.Headers.ETag;
+        Assert.NotNull(etag);
+        using var revalidate = new HttpRequestMessage(HttpMethod.Get, uri);
+        revalidate.Headers.IfNoneMatch.Add(etag);
+        using var notModified = await http.SendAsync(revalidate);
+        Assert.Equal(304, (int)notModified.StatusCode);
+        Assert.Empty(await notModified.Content.ReadAsByteArrayAsync());
+    }
 }
