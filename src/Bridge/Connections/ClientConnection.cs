@@ -243,9 +243,26 @@ internal sealed partial class ClientConnection : IDisposable
             Queue.DrainTo(batch);
             foreach (var item in batch)
             {
-                if (Volatile.Read(ref _close) is { DiscardPending: true } || !await AppendAsync(transport, item))
+                if (Volatile.Read(ref _close) is { DiscardPending: true })
                 {
                     await transport.FlushGatheredAsync();
+                    return;
+                }
+
+                // Appending is synchronous; only a full gather awaits a flush, so the loop costs no
+                // state machine per frame.
+                if (item.Replay is { } replay)
+                {
+                    foreach (var message in replay)
+                    {
+                        if (!await AppendAsync(transport, Protocol.Frame(message, 0)))
+                        {
+                            return;
+                        }
+                    }
+                }
+                else if (!await AppendAsync(transport, item.Control ?? Protocol.Frame(item.Message!, item.Skipped)))
+                {
                     return;
                 }
             }
@@ -255,39 +272,27 @@ internal sealed partial class ClientConnection : IDisposable
         }
     }
 
-    /// <returns>False when the transport refuses more data (a close frame already went out).</returns>
-    private async ValueTask<bool> AppendAsync(CoalescingStream transport, QueuedItem item)
-    {
-        if (item.Replay is { } replay)
-        {
-            foreach (var message in replay)
-            {
-                if (!await AppendFrameAsync(transport, Protocol.Frame(message, 0)))
-                {
-                    return false;
-                }
-            }
-
-            return true;
-        }
-
-        var frame = item.Control ?? Protocol.Frame(item.Message!, item.Skipped);
-        return await AppendFrameAsync(transport, frame);
-    }
-
-    private static async ValueTask<bool> AppendFrameAsync(CoalescingStream transport, OutboundFrame frame)
+    /// <returns>False when the transport refuses more data (a close frame already went out); what was gathered is flushed.</returns>
+    private static ValueTask<bool> AppendAsync(CoalescingStream transport, OutboundFrame frame)
     {
         if (!transport.TryAppendFrame(frame.Bytes, out var gathered))
         {
+            return FlushAndStopAsync(transport);
+        }
+
+        return gathered >= CoalescingStream.FlushThreshold ? FlushAndContinueAsync(transport) : ValueTask.FromResult(true);
+
+        static async ValueTask<bool> FlushAndStopAsync(CoalescingStream transport)
+        {
+            await transport.FlushGatheredAsync();
             return false;
         }
 
-        if (gathered >= CoalescingStream.FlushThreshold)
+        static async ValueTask<bool> FlushAndContinueAsync(CoalescingStream transport)
         {
             await transport.FlushGatheredAsync();
+            return true;
         }
-
-        return true;
     }
 
     public void Dispose()

@@ -13,11 +13,10 @@ namespace Bridge.Connections;
 /// its length by at most one update per subscribed topic; dropping the newest instead would leave
 /// a conflated topic's client on a stale value for good.
 /// </remarks>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The semaphore never creates a wait handle (only WaitAsync/Release are used), so there is nothing to dispose; disposing it could race a late Release.")]
 internal sealed class ConnectionQueue(int capacity)
 {
     private readonly Lock _gate = new();
-    private readonly SemaphoreSlim _doorbell = new(0);
+    private readonly AsyncSignal _doorbell = new();
     private QueuedItem[] _ring = new QueuedItem[Math.Min(capacity, 8)];
     private int _head;
     private int _count;
@@ -58,7 +57,7 @@ internal sealed class ConnectionQueue(int capacity)
 
         if (wake)
         {
-            _doorbell.Release();
+            _doorbell.Set();
         }
 
         return outcome;
@@ -84,7 +83,7 @@ internal sealed class ConnectionQueue(int capacity)
                 _readerWaiting = true;
             }
 
-            await _doorbell.WaitAsync().ConfigureAwait(false);
+            await _doorbell.WaitAsync();
         }
     }
 
@@ -125,7 +124,7 @@ internal sealed class ConnectionQueue(int capacity)
 
         if (wake)
         {
-            _doorbell.Release();
+            _doorbell.Set();
         }
     }
 
