@@ -111,9 +111,17 @@ internal sealed partial class ClientConnection : IDisposable
 
     /// <summary>Queues an update without waiting; a full queue applies <paramref name="policy"/>.</summary>
     /// <returns>Whether the update (or a newer one replacing it) is queued.</returns>
-    public bool Deliver(TopicMessage message, SlowConsumerPolicy policy)
+    public bool Deliver(TopicMessage message, SlowConsumerPolicy policy) => Enqueue(QueuedItem.Update(message), policy);
+
+    /// <summary>Queues a protocol envelope meant for this connection alone; overflow closes it as a slow consumer.</summary>
+    public bool EnqueueEnvelope(OutboundFrame frame) => Enqueue(QueuedItem.Envelope(frame), SlowConsumerPolicy.Disconnect);
+
+    /// <summary>Queues a replay as one entry, so a resume never overflows the queue it resumes into.</summary>
+    public bool EnqueueReplay(TopicMessage[] replay) => Enqueue(QueuedItem.Replaying(replay), SlowConsumerPolicy.Disconnect);
+
+    private bool Enqueue(QueuedItem item, SlowConsumerPolicy policy)
     {
-        switch (Queue.TryEnqueue(QueuedItem.Update(message), policy))
+        switch (Queue.TryEnqueue(item, policy))
         {
             case EnqueueOutcome.Queued:
                 return true;
@@ -122,26 +130,6 @@ internal sealed partial class ClientConnection : IDisposable
                 return true;
             case EnqueueOutcome.Conflated:
                 _metrics.DeliveryConflated();
-                return true;
-            case EnqueueOutcome.Overflow:
-                OnOverflow();
-                return false;
-            default:
-                return false;
-        }
-    }
-
-    /// <summary>Queues a protocol envelope meant for this connection alone; overflow closes it as a slow consumer.</summary>
-    public bool EnqueueEnvelope(OutboundFrame frame) => Enqueue(QueuedItem.Envelope(frame));
-
-    /// <summary>Queues a replay as one entry, so a resume never overflows the queue it resumes into.</summary>
-    public bool EnqueueReplay(TopicMessage[] replay) => Enqueue(QueuedItem.Replaying(replay));
-
-    private bool Enqueue(QueuedItem item)
-    {
-        switch (Queue.TryEnqueue(item, SlowConsumerPolicy.Disconnect))
-        {
-            case EnqueueOutcome.Queued:
                 return true;
             case EnqueueOutcome.Overflow:
                 OnOverflow();

@@ -75,6 +75,9 @@ internal sealed class BridgeServer : IAsyncDisposable
         return new Uri($"ws://{HttpUri.Authority}/ws{query}");
     }
 
+    /// <summary>The <c>/sse</c> URL with <paramref name="query"/> (already encoded).</summary>
+    public Uri SseUri(string query) => new($"http://{HttpUri.Authority}/sse?{query}");
+
     /// <summary>Opens a real <see cref="ClientWebSocket"/> to <c>/ws</c> with the given topics.</summary>
     public async Task<ClientWebSocket> ConnectAsync(params string[] topics)
     {

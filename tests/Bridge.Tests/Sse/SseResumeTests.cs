@@ -4,8 +4,6 @@ namespace Bridge.Tests.Sse;
 
 public sealed class SseResumeTests
 {
-    private static Uri SseUri(BridgeServer server, string query) => new($"http://{server.HttpUri.Authority}/sse?{query}");
-
     [Fact]
     public async Task A_stream_starts_with_retry_an_id_naming_every_position_and_a_welcome()
     {
@@ -13,7 +11,7 @@ public sealed class SseResumeTests
         await using var backend = await PublisherSession.OpenAsync(server.Client);
         var ack = await backend.PublishTextAsync("prices", "before");
 
-        using var client = await SseClient.ConnectAsync(SseUri(server, "topic=prices"));
+        using var client = await SseClient.ConnectAsync(server.SseUri("topic=prices"));
         Assert.Equal("text/event-stream", client.Response.Content.Headers.ContentType?.MediaType);
         var welcome = await client.ReceiveAsync();
         Assert.Equal("welcome", welcome.Type);
@@ -33,7 +31,7 @@ public sealed class SseResumeTests
         await using var server = await BridgeServer.StartAsync();
         await using var backend = await PublisherSession.OpenAsync(server.Client);
         string lastId;
-        using (var first = await SseClient.ConnectAsync(SseUri(server, "topic=a&topic=b")))
+        using (var first = await SseClient.ConnectAsync(server.SseUri("topic=a&topic=b")))
         {
             await first.ReceiveAsync(); // welcome
             await backend.PublishTextAsync("a", "a1");
@@ -45,7 +43,7 @@ public sealed class SseResumeTests
         await backend.PublishTextAsync("a", "a2");
         await backend.PublishAsync(new V1.Update { Topic = "", Binary = Google.Protobuf.ByteString.CopyFrom(1, 2, 3) });
 
-        using var second = await SseClient.ConnectAsync(SseUri(server, "topic=a&topic=b"), lastId);
+        using var second = await SseClient.ConnectAsync(server.SseUri("topic=a&topic=b"), lastId);
         Assert.Equal("welcome", (await second.ReceiveAsync()).Type);
         // A replay comes topic by topic, each topic in order.
         var replayed = new List<string>();
@@ -67,7 +65,7 @@ public sealed class SseResumeTests
         await using var backend = await PublisherSession.OpenAsync(server.Client);
         foreach (var lastEventId in new[] { "garbage", "a=5.zzzzzzzzzz" })
         {
-            using var client = await SseClient.ConnectAsync(SseUri(server, "topic=a"), lastEventId);
+            using var client = await SseClient.ConnectAsync(server.SseUri("topic=a"), lastEventId);
             Assert.Equal(System.Net.HttpStatusCode.OK, client.Response.StatusCode);
             Assert.Equal("welcome", (await client.ReceiveAsync()).Type);
             var unrecovered = await client.ReceiveAsync();

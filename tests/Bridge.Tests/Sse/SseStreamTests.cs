@@ -5,14 +5,12 @@ namespace Bridge.Tests.Sse;
 
 public sealed class SseStreamTests
 {
-    private static Uri SseUri(BridgeServer server, string query) => new($"http://{server.HttpUri.Authority}/sse?{query}");
-
     [Fact]
     public async Task Bad_topics_are_refused_like_on_the_websocket_endpoint()
     {
         await using var server = await BridgeServer.StartAsync();
         using var http = new HttpClient();
-        var response = await http.GetAsync(SseUri(server, "topic=bad%20topic"));
+        var response = await http.GetAsync(server.SseUri("topic=bad%20topic"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("bad topic parameter 1", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
@@ -22,7 +20,7 @@ public sealed class SseStreamTests
     {
         await using var server = await BridgeServer.StartAsync(new Dictionary<string, string> { ["Sse:HeartbeatInterval"] = "00:00:00.050" });
         await using var backend = await PublisherSession.OpenAsync(server.Client);
-        using var client = await SseClient.ConnectAsync(SseUri(server, "topic=quiet"));
+        using var client = await SseClient.ConnectAsync(server.SseUri("topic=quiet"));
         await client.ReceiveAsync(); // welcome
 
         // Heartbeats are comments: the stream stays open and no event is dispatched for them.
@@ -38,13 +36,13 @@ public sealed class SseStreamTests
     public async Task Listed_origins_get_cors_headers_and_others_do_not()
     {
         await using var server = await BridgeServer.StartAsync(new Dictionary<string, string> { ["AllowedOrigins:0"] = "http://app.example" });
-        using (var allowed = await SseClient.ConnectAsync(SseUri(server, "topic=a"), origin: "http://app.example"))
+        using (var allowed = await SseClient.ConnectAsync(server.SseUri("topic=a"), origin: "http://app.example"))
         {
             Assert.Equal("http://app.example", allowed.Response.Headers.GetValues("Access-Control-Allow-Origin").Single());
             Assert.Equal("true", allowed.Response.Headers.GetValues("Access-Control-Allow-Credentials").Single());
         }
 
-        using var other = await SseClient.ConnectAsync(SseUri(server, "topic=a"), origin: "http://evil.example");
+        using var other = await SseClient.ConnectAsync(server.SseUri("topic=a"), origin: "http://evil.example");
         Assert.False(other.Response.Headers.Contains("Access-Control-Allow-Origin"));
     }
 
@@ -57,14 +55,14 @@ public sealed class SseStreamTests
         await backend.PublishTextAsync("t", "2");
         await backend.PublishTextAsync("t", "3");
 
-        using (var fromQuery = await SseClient.ConnectAsync(SseUri(server, $"topic=t&lastEventId={Uri.EscapeDataString($"t=1.{epoch}")}")))
+        using (var fromQuery = await SseClient.ConnectAsync(server.SseUri($"topic=t&lastEventId={Uri.EscapeDataString($"t=1.{epoch}")}")))
         {
             await fromQuery.ReceiveAsync(); // welcome
             Assert.Equal("2", (await fromQuery.ReceiveAsync()).Data);
             Assert.Equal("3", (await fromQuery.ReceiveAsync()).Data);
         }
 
-        using var headerWins = await SseClient.ConnectAsync(SseUri(server, $"topic=t&lastEventId={Uri.EscapeDataString($"t=1.{epoch}")}"), lastEventId: $"t=2.{epoch}");
+        using var headerWins = await SseClient.ConnectAsync(server.SseUri($"topic=t&lastEventId={Uri.EscapeDataString($"t=1.{epoch}")}"), lastEventId: $"t=2.{epoch}");
         await headerWins.ReceiveAsync(); // welcome
         Assert.Equal("3", (await headerWins.ReceiveAsync()).Data);
     }
@@ -74,7 +72,7 @@ public sealed class SseStreamTests
     {
         await using var server = await BridgeServer.StartAsync(new Dictionary<string, string> { ["SendQueueLength"] = "2" });
         await using var backend = await PublisherSession.OpenAsync(server.Client);
-        using var first = await SseClient.ConnectAsync(SseUri(server, "topic=burst"));
+        using var first = await SseClient.ConnectAsync(server.SseUri("topic=burst"));
         await first.ReceiveAsync(); // welcome
 
         // Far more than the kernel buffers and a 2-entry queue hold while the client does not read.
@@ -99,7 +97,7 @@ public sealed class SseStreamTests
         }
 
         Assert.True(received.Count < Total, "the stream was expected to end before the burst was delivered");
-        using var second = await SseClient.ConnectAsync(SseUri(server, "topic=burst"), first.LastEventId);
+        using var second = await SseClient.ConnectAsync(server.SseUri("topic=burst"), first.LastEventId);
         await second.ReceiveAsync(); // welcome
         while (received[^1] < Total)
         {
