@@ -28,11 +28,22 @@ internal sealed partial class JsonRequestHandler(
     public static readonly TimeSpan ErrorWindow = TimeSpan.FromSeconds(10);
     private const int MaxIdLength = 64;
 
+    /// <summary>Room in a request envelope for everything but a publish's data: type, id, topic, encoding, whitespace.</summary>
+    private const int EnvelopeOverheadBytes = 1024;
+
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 8 };
 
     private readonly int _maxTopics = options.Value.MaxTopicsPerConnection;
     private readonly int _maxMessageBytes = options.Value.MaxClientMessageBytes;
     private readonly TimeSpan _closeTimeout = options.Value.CloseTimeout;
+
+    /// <summary>
+    /// The largest request message accepted on a JSON connection: a publish whose payload is exactly
+    /// <paramref name="maxClientMessageBytes"/> must fit even in base64, so that a bigger payload is
+    /// refused with <c>payload_too_large</c> rather than by closing the connection with 1009.
+    /// </summary>
+    public static int MaxEnvelopeBytes(int maxClientMessageBytes) =>
+        (int)Math.Min(int.MaxValue, 4L * ((maxClientMessageBytes + 2L) / 3) + EnvelopeOverheadBytes);
 
     /// <summary>Handles one complete message from the client.</summary>
     public void Handle(ClientConnection connection, JsonSession session, ReadOnlySpan<byte> payload, WebSocketMessageType type)
