@@ -80,7 +80,7 @@ internal sealed partial class JsonRequestHandler(
             string? id = null;
             if (root.TryGetProperty("id", out var idElement))
             {
-                if (idElement.ValueKind is not (JsonValueKind.String or JsonValueKind.Number) || idElement.GetRawText().Length > MaxIdLength + 2)
+                if (!IsValidId(idElement))
                 {
                     return new RequestError(null, "invalid_field", $"id must be a string or a number of at most {MaxIdLength} characters");
                 }
@@ -207,6 +207,14 @@ internal sealed partial class JsonRequestHandler(
 
         return Answer(connection, JsonEnvelopes.Published(id, topic));
     }
+
+    /// <summary>A string of at most <see cref="MaxIdLength"/> characters (after unescaping), or a number written in at most that many.</summary>
+    private static bool IsValidId(JsonElement id) => id.ValueKind switch
+    {
+        JsonValueKind.String => id.GetString()!.Length <= MaxIdLength,
+        JsonValueKind.Number => id.GetRawText().Length <= MaxIdLength,
+        _ => false,
+    };
 
     private static RequestError? ReadTopic(string? id, JsonElement root, out string topic)
     {
