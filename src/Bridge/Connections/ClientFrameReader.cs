@@ -27,12 +27,17 @@ internal sealed partial class ClientFrameReader(
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly int _maxMessageBytes = options.Value.MaxClientMessageBytes;
+    private readonly int _maxEnvelopeBytes = JsonRequestHandler.MaxEnvelopeBytes(options.Value.MaxClientMessageBytes);
     private readonly TimeSpan _closeTimeout = options.Value.CloseTimeout;
 
     public async Task RunAsync(ClientConnection connection, WebSocket socket)
     {
+        // In JSON mode the limit is on the decoded payload of a publish (payload_too_large, the
+        // connection stays open); the envelope around it may be larger.
+        var limit = connection.Protocol is JsonProtocol ? _maxEnvelopeBytes : _maxMessageBytes;
+
         // One byte over the limit is enough to know a message is too big.
-        var capacity = _maxMessageBytes + 1;
+        var capacity = limit + 1;
 
         // Held only while a message is arriving: an idle connection waits with a zero-byte read
         // and owns no receive buffer (most connections are idle most of the time).
@@ -72,10 +77,10 @@ internal sealed partial class ClientFrameReader(
                 }
 
                 count += result.Count;
-                if (!discarding && count > _maxMessageBytes)
+                if (!discarding && count > limit)
                 {
                     metrics.ClientMessageTooBig();
-                    Log.MessageTooBig(logger, connection.Id, _maxMessageBytes);
+                    Log.MessageTooBig(logger, connection.Id, limit);
                     connection.RequestClose(CloseRequest.MessageTooBig, _closeTimeout);
                     discarding = true;
                 }

@@ -28,11 +28,22 @@ internal sealed partial class JsonRequestHandler(
     public static readonly TimeSpan ErrorWindow = TimeSpan.FromSeconds(10);
     private const int MaxIdLength = 64;
 
+    /// <summary>Room in a request envelope for everything but a publish's data: type, id, topic, encoding, whitespace.</summary>
+    private const int EnvelopeOverheadBytes = 1024;
+
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 8 };
 
     private readonly int _maxTopics = options.Value.MaxTopicsPerConnection;
     private readonly int _maxMessageBytes = options.Value.MaxClientMessageBytes;
     private readonly TimeSpan _closeTimeout = options.Value.CloseTimeout;
+
+    /// <summary>
+    /// The largest request message accepted on a JSON connection: a publish whose payload is exactly
+    /// <paramref name="maxClientMessageBytes"/> must fit even in base64, so that a bigger payload is
+    /// refused with <c>payload_too_large</c> rather than by closing the connection with 1009.
+    /// </summary>
+    public static int MaxEnvelopeBytes(int maxClientMessageBytes) =>
+        (int)Math.Min(int.MaxValue, 4L * ((maxClientMessageBytes + 2L) / 3) + EnvelopeOverheadBytes);
 
     /// <summary>Handles one complete message from the client.</summary>
     public void Handle(ClientConnection connection, JsonSession session, ReadOnlySpan<byte> payload, WebSocketMessageType type)
@@ -69,7 +80,7 @@ internal sealed partial class JsonRequestHandler(
             string? id = null;
             if (root.TryGetProperty("id", out var idElement))
             {
-                if (idElement.ValueKind is not (JsonValueKind.String or JsonValueKind.Number) || idElement.GetRawText().Length > MaxIdLength + 2)
+                if (!IsValidId(idElement))
                 {
                     return new RequestError(null, "invalid_field", $"id must be a string or a number of at most {MaxIdLength} characters");
                 }
@@ -196,6 +207,14 @@ internal sealed partial class JsonRequestHandler(
 
         return Answer(connection, JsonEnvelopes.Published(id, topic));
     }
+
+    /// <summary>A string of at most <see cref="MaxIdLength"/> characters (after unescaping), or a number written in at most that many.</summary>
+    private static bool IsValidId(JsonElement id) => id.ValueKind switch
+    {
+        JsonValueKind.String => id.GetString()!.Length <= MaxIdLength,
+        JsonValueKind.Number => id.GetRawText().Length <= MaxIdLength,
+        _ => false,
+    };
 
     private static RequestError? ReadTopic(string? id, JsonElement root, out string topic)
     {

@@ -20,11 +20,37 @@ internal sealed class JsonClient : IDisposable
     public string ConnectionId { get; }
 
     /// <summary>Connects with the subprotocol and reads the welcome.</summary>
-    public static async Task<JsonClient> ConnectAsync(BridgeServer server, params string[] topics)
+    public static Task<JsonClient> ConnectAsync(BridgeServer server, params string[] topics) =>
+        ConnectAsync(server, receiveBufferBytes: null, topics);
+
+    /// <summary>
+    /// Connects with the subprotocol and reads the welcome; <paramref name="receiveBufferBytes"/>
+    /// fixes the client's kernel receive buffer (small, so the bridge's send queue rather than the
+    /// kernel absorbs what a client that stops reading is sent).
+    /// </summary>
+    public static async Task<JsonClient> ConnectAsync(BridgeServer server, int? receiveBufferBytes, params string[] topics)
     {
         var socket = new ClientWebSocket();
         socket.Options.AddSubProtocol("bridge.v1.json");
-        await socket.ConnectAsync(server.WebSocketUri(topics), CancellationToken.None).WaitAsync(TestTimeouts.Signal);
+        if (receiveBufferBytes is { } size)
+        {
+            // Not disposed: the upgraded connection outlives the handshake (as in SlowConsumerTests).
+            var handler = new SocketsHttpHandler
+            {
+                ConnectCallback = async (context, cancellationToken) =>
+                {
+                    var tcp = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = size };
+                    await tcp.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    return new System.Net.Sockets.NetworkStream(tcp, ownsSocket: true);
+                },
+            };
+            await socket.ConnectAsync(server.WebSocketUri(topics), new HttpMessageInvoker(handler), CancellationToken.None).WaitAsync(TestTimeouts.Signal);
+        }
+        else
+        {
+            await socket.ConnectAsync(server.WebSocketUri(topics), CancellationToken.None).WaitAsync(TestTimeouts.Signal);
+        }
+
         Assert.Equal("bridge.v1.json", socket.SubProtocol);
         var welcome = await ReceiveFromAsync(socket);
         Assert.Equal("welcome", (string?)welcome["type"]);
@@ -35,6 +61,17 @@ internal sealed class JsonClient : IDisposable
 
     public Task SendRawAsync(string text) =>
         Socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+
+    /// <summary>
+    /// Sends a <c>ping</c> and asserts that its <c>pong</c> is the very next envelope: the connection
+    /// is open and nothing else was queued for it before the ping was answered.
+    /// </summary>
+    public async Task PingAsync(string id = "ping")
+    {
+        await SendRawAsync($$"""{"type":"ping","id":"{{id}}"}""");
+        var pong = await ReceiveAsync("pong");
+        Assert.Equal(id, (string?)pong["id"]);
+    }
 
     /// <summary>The next envelope.</summary>
     public Task<JsonObject> ReceiveAsync() => ReceiveFromAsync(Socket);
