@@ -11,10 +11,14 @@ namespace Bridge.Connections;
 /// Overflow with <see cref="SlowConsumerPolicy.DropOldest"/> or <see cref="SlowConsumerPolicy.Conflate"/>
 /// when no update of the same topic is queued still queues the new update, so the queue can exceed
 /// its length by at most one update per subscribed topic; dropping the newest instead would leave
-/// a conflated topic's client on a stale value for good.
+/// a conflated topic's client on a stale value for good. Envelopes (answers, heartbeats) may use
+/// <see cref="EnvelopeHeadroom"/> entries beyond the length.
 /// </remarks>
 internal sealed class ConnectionQueue(int capacity)
 {
+    /// <summary>Extra entries allowed for envelopes (answers, heartbeats) beyond the queue's length.</summary>
+    public const int EnvelopeHeadroom = 16;
+
     private readonly Lock _gate = new();
     private readonly AsyncSignal _doorbell = new();
     private QueuedItem[] _ring = new QueuedItem[Math.Min(capacity, 8)];
@@ -130,7 +134,10 @@ internal sealed class ConnectionQueue(int capacity)
 
     private EnqueueOutcome Append(QueuedItem item, SlowConsumerPolicy policy)
     {
-        if (_count >= capacity && policy == SlowConsumerPolicy.Disconnect)
+        // An answer to the client's own request gets a little headroom: on drop-oldest and conflate
+        // topics a lagging client's queue sits at its length, and a ping must not close it.
+        var limit = item.Control is null ? capacity : capacity + EnvelopeHeadroom;
+        if (_count >= limit && policy == SlowConsumerPolicy.Disconnect)
         {
             return EnqueueOutcome.Overflow;
         }
