@@ -44,7 +44,7 @@ internal sealed partial class ClientConnection : IDisposable
         MessageTopic = topics.Length == 1 ? topics[0] : string.Empty;
         Protocol = protocol;
         InitialSubscriptions = initialSubscriptions;
-        Queue = new ConnectionQueue(settings.SendQueueLength);
+        Queue = new ConnectionQueue(settings.SendQueueLength, settings.ReplayLimit);
         _settings = settings;
         _metrics = metrics;
         _logger = logger;
@@ -113,8 +113,13 @@ internal sealed partial class ClientConnection : IDisposable
     /// <returns>Whether the update (or a newer one replacing it) is queued.</returns>
     public bool Deliver(TopicMessage message, SlowConsumerPolicy policy) => Enqueue(QueuedItem.Update(message), policy);
 
+    /// <summary>Queues a kept latest value for a new subscription; it is never dropped or replaced by a slow-consumer policy.</summary>
+    public bool DeliverLatest(TopicMessage latest, SlowConsumerPolicy policy) => Enqueue(QueuedItem.Latest(latest), policy);
+
     /// <summary>Queues a protocol envelope meant for this connection alone; overflow closes it as a slow consumer.</summary>
-    public bool EnqueueEnvelope(OutboundFrame frame) => Enqueue(QueuedItem.Envelope(frame), SlowConsumerPolicy.Disconnect);
+    /// <param name="frame">The envelope.</param>
+    /// <param name="boundary">The topic whose subscription the envelope starts or ends (<c>subscribed</c>, <c>unsubscribed</c>).</param>
+    public bool EnqueueEnvelope(OutboundFrame frame, string? boundary = null) => Enqueue(QueuedItem.Envelope(frame, boundary), SlowConsumerPolicy.Disconnect);
 
     /// <summary>Queues a replay as one entry, so a resume never overflows the queue it resumes into.</summary>
     public bool EnqueueReplay(TopicMessage[] replay) => Enqueue(QueuedItem.Replaying(replay), SlowConsumerPolicy.Disconnect);

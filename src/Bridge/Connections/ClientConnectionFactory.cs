@@ -13,7 +13,7 @@ internal sealed class ClientConnectionFactory(
     BridgeMetrics metrics,
     ILogger<ClientConnection> logger)
 {
-    private readonly ConnectionSettings _settings = new(options.Value.SendQueueLength, options.Value.CloseTimeout, time);
+    private readonly ConnectionSettings _settings = new(options.Value.SendQueueLength, options.Value.History.MaxMessages, options.Value.CloseTimeout, time);
 
     /// <param name="topics">The topics named when connecting.</param>
     /// <param name="protocol">The connection's protocol.</param>

@@ -95,7 +95,7 @@ internal sealed partial class ClientFrameReader(
                 if (result.EndOfMessage && json is not null)
                 {
                     // The WebSocket layer has already rejected text that is not UTF-8 (1007).
-                    jsonRequests.Handle(connection, json, buffer is null ? [] : buffer.AsSpan(0, count), result.MessageType);
+                    HandleJson(connection, json, buffer is null ? [] : buffer.AsSpan(0, count), result.MessageType);
                     count = 0;
                     Release(ref buffer);
                 }
@@ -135,6 +135,21 @@ internal sealed partial class ClientFrameReader(
         finally
         {
             Release(ref buffer);
+        }
+    }
+
+    private void HandleJson(ClientConnection connection, JsonSession session, ReadOnlySpan<byte> payload, WebSocketMessageType type)
+    {
+        try
+        {
+            jsonRequests.Handle(connection, session, payload, type);
+        }
+#pragma warning disable CA1031 // Defence in depth: one request the handler did not foresee must not take the connection down unannounced.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.RequestFailed(logger, connection.Id, ex);
+            connection.RequestClose(CloseRequest.InternalError, _closeTimeout);
         }
     }
 
@@ -206,6 +221,9 @@ internal sealed partial class ClientFrameReader(
 
         [LoggerMessage(EventId = 122, Level = LogLevel.Information, Message = "No publisher stream listens to topic '{Topic}'; a message from connection {ConnectionId} was not delivered (counted in bridge.client_messages.unrouted; logged once per connection).")]
         public static partial void Unrouted(ILogger logger, string connectionId, string topic);
+
+        [LoggerMessage(EventId = 124, Level = LogLevel.Warning, Message = "A request on connection {ConnectionId} failed unexpectedly; closing it with 1011.")]
+        public static partial void RequestFailed(ILogger logger, string connectionId, Exception exception);
 
         [LoggerMessage(EventId = 123, Level = LogLevel.Debug, Message = "Connection {ConnectionId} was lost: {Reason}")]
         public static partial void ConnectionLost(ILogger logger, string connectionId, string reason);

@@ -19,6 +19,9 @@ internal sealed record CloseRequest(WebSocketCloseStatus Status, string Reason, 
     /// <summary>1008: a JSON client drew too many error answers in a short time.</summary>
     public static readonly CloseRequest TooManyInvalidRequests = new(WebSocketCloseStatus.PolicyViolation, "too many invalid requests", DiscardPending: false);
 
+    /// <summary>1011: handling the peer's request failed unexpectedly (a bug, logged as a warning).</summary>
+    public static readonly CloseRequest InternalError = new(WebSocketCloseStatus.InternalServerError, "internal error", DiscardPending: true);
+
     /// <summary>1009: the peer sent a message over <c>Bridge:MaxClientMessageBytes</c>.</summary>
     public static readonly CloseRequest MessageTooBig = new(WebSocketCloseStatus.MessageTooBig, "message too big", DiscardPending: true);
 

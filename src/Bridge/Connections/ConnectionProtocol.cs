@@ -25,7 +25,7 @@ internal sealed class PlainProtocol : ConnectionProtocol
     {
         if (start.Latest is { } latest)
         {
-            connection.Deliver(latest, start.Policy.SlowConsumer);
+            connection.DeliverLatest(latest, start.Policy.SlowConsumer);
         }
     }
 
@@ -42,14 +42,14 @@ internal sealed class JsonProtocol : ConnectionProtocol
 
     public override void OnSubscribed(ClientConnection connection, in SubscriptionStart start)
     {
-        connection.EnqueueEnvelope(JsonEnvelopes.Subscribed(start));
+        connection.EnqueueEnvelope(JsonEnvelopes.Subscribed(start), boundary: start.Request.Topic);
         if (start.Replay.Length > 0)
         {
             connection.EnqueueReplay(start.Replay);
         }
         else if (start.Latest is { } latest)
         {
-            connection.Deliver(latest, start.Policy.SlowConsumer);
+            connection.DeliverLatest(latest, start.Policy.SlowConsumer);
         }
     }
 

@@ -14,9 +14,11 @@ namespace Bridge.Connections;
 /// a conflated topic's client on a stale value for good. Envelopes (answers, heartbeats) may use
 /// <see cref="EnvelopeHeadroom"/> entries beyond the length.
 /// </remarks>
-internal sealed class ConnectionQueue(int capacity)
+/// <param name="capacity">The queue's length (<c>Bridge:SendQueueLength</c>).</param>
+/// <param name="replayLimit">Messages that queued replays may hold at once; more counts as overflow, so a client that resubscribes without reading cannot pile up history.</param>
+internal sealed class ConnectionQueue(int capacity, int replayLimit)
 {
-    /// <summary>Extra entries allowed for envelopes (answers, heartbeats) beyond the queue's length.</summary>
+    /// <summary>Extra entries allowed beyond the queue's length for what is not a live update: answers, heartbeats, replays, latest values.</summary>
     public const int EnvelopeHeadroom = 16;
 
     private readonly Lock _gate = new();
@@ -26,6 +28,7 @@ internal sealed class ConnectionQueue(int capacity)
     private int _count;
     private bool _completed;
     private bool _readerWaiting;
+    private int _replayedMessages;
 
     public int Count
     {
@@ -105,6 +108,7 @@ internal sealed class ConnectionQueue(int capacity)
 
             _head = 0;
             _count = 0;
+            _replayedMessages = 0;
         }
     }
 
@@ -120,6 +124,7 @@ internal sealed class ConnectionQueue(int capacity)
                 Array.Clear(_ring);
                 _head = 0;
                 _count = 0;
+                _replayedMessages = 0;
             }
 
             wake = _readerWaiting;
@@ -134,12 +139,23 @@ internal sealed class ConnectionQueue(int capacity)
 
     private EnqueueOutcome Append(QueuedItem item, SlowConsumerPolicy policy)
     {
-        // An answer to the client's own request gets a little headroom: on drop-oldest and conflate
-        // topics a lagging client's queue sits at its length, and a ping must not close it.
-        var limit = item.Control is null ? capacity : capacity + EnvelopeHeadroom;
+        // What the client asked for (answers, a replay, a subscription's latest value) gets a little
+        // headroom: on drop-oldest and conflate topics a lagging client's queue sits at its length,
+        // and with a tiny queue a subscription's answer alone would fill it; neither may close it.
+        var limit = item.IsLive ? capacity : capacity + EnvelopeHeadroom;
         if (_count >= limit && policy == SlowConsumerPolicy.Disconnect)
         {
             return EnqueueOutcome.Overflow;
+        }
+
+        if (item.Replay is { } replay)
+        {
+            if (_replayedMessages + replay.Length > Math.Max(replayLimit, replay.Length) && _replayedMessages > 0)
+            {
+                return EnqueueOutcome.Overflow;
+            }
+
+            _replayedMessages += replay.Length;
         }
 
         if (_count == _ring.Length)
@@ -194,13 +210,26 @@ internal sealed class ConnectionQueue(int capacity)
 
     private ref QueuedItem At(int index) => ref _ring[(_head + index) % _ring.Length];
 
+    /// <summary>
+    /// The oldest or newest replaceable update of <paramref name="topic"/> since the topic's last
+    /// subscription boundary (from <paramref name="start"/> when scanning from the oldest), or -1.
+    /// </summary>
     private int IndexOf(string topic, bool fromOldest, int start)
     {
         if (fromOldest)
         {
+            for (var i = _count - 1; i >= start; i--)
+            {
+                if (At(i).Boundary == topic)
+                {
+                    start = i + 1;
+                    break;
+                }
+            }
+
             for (var i = start; i < _count; i++)
             {
-                if (At(i).IsUpdateOf(topic))
+                if (At(i).IsReplaceableUpdateOf(topic))
                 {
                     return i;
                 }
@@ -210,7 +239,12 @@ internal sealed class ConnectionQueue(int capacity)
         {
             for (var i = _count - 1; i >= start; i--)
             {
-                if (At(i).IsUpdateOf(topic))
+                if (At(i).Boundary == topic)
+                {
+                    return -1;
+                }
+
+                if (At(i).IsReplaceableUpdateOf(topic))
                 {
                     return i;
                 }

@@ -93,7 +93,12 @@ internal sealed partial class JsonRequestHandler(
                 return new RequestError(id, "unknown_type", "type is missing; expected one of subscribe, unsubscribe, publish, ping");
             }
 
-            return typeElement.GetString() switch
+            if (!TryGetString(typeElement, out var type))
+            {
+                return new RequestError(id, "invalid_field", "type is not a valid string (an unpaired surrogate escape?)");
+            }
+
+            return type switch
             {
                 "subscribe" => Subscribe(connection, id, root),
                 "unsubscribe" => Unsubscribe(connection, id, root),
@@ -121,7 +126,12 @@ internal sealed partial class JsonRequestHandler(
                 return new RequestError(id, "invalid_field", "since must be an object {\"sequence\": a non-negative integer, \"epoch\": a string}");
             }
 
-            since = new TopicPosition(sequenceValue, epoch.GetString()!);
+            if (!TryGetString(epoch, out var epochValue))
+            {
+                return new RequestError(id, "invalid_field", "since.epoch is not a valid string");
+            }
+
+            since = new TopicPosition(sequenceValue, epochValue);
         }
 
         switch (connection.TryReserve(topic, _maxTopics))
@@ -150,7 +160,8 @@ internal sealed partial class JsonRequestHandler(
 
         // Removed under the topic's gate first, so nothing of the topic is queued after the answer.
         topics.Unsubscribe(connection, topic);
-        return Answer(connection, JsonEnvelopes.Unsubscribed(id, topic));
+        connection.EnqueueEnvelope(JsonEnvelopes.Unsubscribed(id, topic), boundary: topic);
+        return null;
     }
 
     private RequestError? Publish(ClientConnection connection, string? id, JsonElement root)
@@ -174,7 +185,7 @@ internal sealed partial class JsonRequestHandler(
         int size;
         if (root.TryGetProperty("encoding", out var encoding) && encoding.ValueKind != JsonValueKind.Null)
         {
-            if (encoding.ValueKind != JsonValueKind.String || encoding.GetString() != "base64")
+            if (encoding.ValueKind != JsonValueKind.String || !encoding.ValueEquals("base64"))
             {
                 return new RequestError(id, "invalid_field", "encoding must be \"base64\" when present");
             }
@@ -189,7 +200,12 @@ internal sealed partial class JsonRequestHandler(
         }
         else
         {
-            message.Text = data.GetString()!;
+            if (!TryGetString(data, out var text))
+            {
+                return new RequestError(id, "invalid_field", "data is not a valid string (an unpaired surrogate escape?)");
+            }
+
+            message.Text = text;
             size = System.Text.Encoding.UTF8.GetByteCount(message.Text);
         }
 
@@ -211,7 +227,7 @@ internal sealed partial class JsonRequestHandler(
     /// <summary>A string of at most <see cref="MaxIdLength"/> characters (after unescaping), or a number written in at most that many.</summary>
     private static bool IsValidId(JsonElement id) => id.ValueKind switch
     {
-        JsonValueKind.String => id.GetString()!.Length <= MaxIdLength,
+        JsonValueKind.String => TryGetString(id, out var value) && value.Length <= MaxIdLength,
         JsonValueKind.Number => id.GetRawText().Length <= MaxIdLength,
         _ => false,
     };
@@ -229,8 +245,27 @@ internal sealed partial class JsonRequestHandler(
             return new RequestError(id, "invalid_field", "topic must be a string");
         }
 
-        topic = element.GetString()!;
+        if (!TryGetString(element, out topic))
+        {
+            return new RequestError(id, "invalid_topic", "invalid topic: not a valid string");
+        }
+
         return TopicName.IsValidOrBroadcast(topic, out var error) ? null : new RequestError(id, "invalid_topic", "invalid topic: " + error);
+    }
+
+    /// <summary>A JSON string's value; false for one that cannot be a .NET string (an unpaired surrogate escape such as \ud800).</summary>
+    private static bool TryGetString(JsonElement element, out string value)
+    {
+        try
+        {
+            value = element.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = string.Empty;
+            return false;
+        }
     }
 
     private static RequestError? Answer(ClientConnection connection, OutboundFrame envelope)
@@ -243,7 +278,8 @@ internal sealed partial class JsonRequestHandler(
     {
         metrics.RequestRejected();
         connection.EnqueueEnvelope(JsonEnvelopes.Error(error.Id, error.Code, error.Message));
-        if (session.CountError(time.GetTimestamp(), time) > MaxErrors)
+        // A publish while no backend listens (say, one restarting) is not misbehaviour.
+        if (error.Code != "no_listener" && session.CountError(time.GetTimestamp(), time) > MaxErrors)
         {
             Log.TooManyErrors(logger, connection.Id, MaxErrors, ErrorWindow.TotalSeconds);
             connection.RequestClose(CloseRequest.TooManyInvalidRequests, _closeTimeout);

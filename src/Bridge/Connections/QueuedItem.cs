@@ -9,12 +9,16 @@ namespace Bridge.Connections;
 /// </summary>
 internal readonly struct QueuedItem
 {
-    private QueuedItem(TopicMessage? message, TopicMessage[]? replay, OutboundFrame? control, int skipped)
+    private readonly bool _pinned;
+
+    private QueuedItem(TopicMessage? message, TopicMessage[]? replay, OutboundFrame? control, int skipped, bool pinned, string? boundary)
     {
         Message = message;
         Replay = replay;
         Control = control;
         Skipped = skipped;
+        _pinned = pinned;
+        Boundary = boundary;
     }
 
     public TopicMessage? Message { get; }
@@ -26,14 +30,28 @@ internal readonly struct QueuedItem
     /// <summary>Updates of <see cref="Message"/>'s topic dropped for this connection just before it (drop-oldest, conflate).</summary>
     public int Skipped { get; }
 
-    /// <summary>Whether this is a positioned update of <paramref name="topic"/> that a slow-consumer policy may drop or replace.</summary>
-    public bool IsUpdateOf(string topic) => Message is { IsDirect: false } message && message.Topic == topic;
+    /// <summary>
+    /// For a <c>subscribed</c>/<c>unsubscribed</c> envelope, its topic: slow-consumer policies never
+    /// drop or replace across it, so an update of one subscription never stands in for another's.
+    /// </summary>
+    public string? Boundary { get; }
 
-    public static QueuedItem Update(TopicMessage message, int skipped = 0) => new(message, null, null, skipped);
+    /// <summary>A live update (not a latest value, replay, or envelope): only these count strictly against the queue's length.</summary>
+    public bool IsLive => !_pinned && Message is not null;
 
-    public static QueuedItem Replaying(TopicMessage[] replay) => new(null, replay, null, 0);
+    /// <summary>Whether this is a live update of <paramref name="topic"/> that a slow-consumer policy may drop or replace.</summary>
+    public bool IsReplaceableUpdateOf(string topic) => !_pinned && Message is { IsDirect: false } message && message.Topic == topic;
 
-    public static QueuedItem Envelope(OutboundFrame frame) => new(null, null, frame, 0);
+    public static QueuedItem Update(TopicMessage message, int skipped = 0) => new(message, null, null, skipped, pinned: false, null);
 
-    public QueuedItem PlusSkipped(int skipped) => new(Message, Replay, Control, Skipped + skipped);
+    /// <summary>A kept latest value for a new subscriber: it states the position the subscription starts at, so it is never dropped or replaced.</summary>
+    public static QueuedItem Latest(TopicMessage message) => new(message, null, null, 0, pinned: true, null);
+
+    public static QueuedItem Replaying(TopicMessage[] replay) => new(null, replay, null, 0, pinned: true, null);
+
+    /// <param name="frame">The envelope.</param>
+    /// <param name="boundary">The topic whose subscription it starts or ends, if any.</param>
+    public static QueuedItem Envelope(OutboundFrame frame, string? boundary = null) => new(null, null, frame, 0, pinned: true, boundary);
+
+    public QueuedItem PlusSkipped(int skipped) => new(Message, Replay, Control, Skipped + skipped, _pinned, Boundary);
 }

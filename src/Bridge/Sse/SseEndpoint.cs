@@ -23,11 +23,14 @@ internal sealed partial class SseEndpoint(
     IOptions<BridgeOptions> options,
     ILogger<SseEndpoint> logger)
 {
+    private const int FlushThreshold = 64 * 1024;
+
     private static readonly OutboundFrame Heartbeat = OutboundFrame.Utf8Text(": heartbeat\n\n"u8);
 
     private readonly TimeSpan _heartbeat = options.Value.Sse.HeartbeatInterval;
     private readonly long _retryMilliseconds = (long)options.Value.Sse.RetryInterval.TotalMilliseconds;
     private readonly TimeSpan _closeTimeout = options.Value.CloseTimeout;
+    private readonly int _maxIdLength = SseEventId.MaxLength(options.Value.MaxTopicsPerConnection);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -41,14 +44,16 @@ internal sealed partial class SseEndpoint(
         }
 
         // After an automatic reconnect the header is newer than the query the page opened with.
-        var lastEventId = context.Request.Headers["Last-Event-ID"].ToString();
+        // Two Last-Event-ID headers cannot both be the browser's; treat that as unreadable.
+        var header = context.Request.Headers["Last-Event-ID"];
+        var lastEventId = header.Count switch { 0 => string.Empty, 1 => header[0] ?? string.Empty, _ => "," };
         if (lastEventId.Length == 0)
         {
             lastEventId = context.Request.Query["lastEventId"].ToString();
         }
 
         Dictionary<string, TopicPosition>? since = null;
-        var unreadable = lastEventId.Length > 0 && !SseEventId.TryParse(lastEventId, out since);
+        var unreadable = lastEventId.Length > 0 && !SseEventId.TryParse(lastEventId, _maxIdLength, out since);
         string[] topics = [.. admitted.Topics, TopicName.Broadcast];
         var protocol = new SseProtocol(topics, unreadable);
         SubscriptionRequest[] subscriptions = [.. topics.Select(t => new SubscriptionRequest(t, since is not null && since.TryGetValue(t, out var position) ? position : null))];
@@ -114,6 +119,10 @@ internal sealed partial class SseEndpoint(
                     foreach (var message in replay)
                     {
                         protocol.WriteEvent(writer, message);
+                        if (!await FlushIfLargeAsync(writer))
+                        {
+                            return;
+                        }
                     }
                 }
                 else if (item.Message is { } message)
@@ -124,6 +133,13 @@ internal sealed partial class SseEndpoint(
                 {
                     writer.Write(item.Control!.Payload);
                 }
+
+                // Events are built per stream, so flush as the WebSocket path does rather than
+                // holding a whole batch (or replay) in the response pipe.
+                if (!await FlushIfLargeAsync(writer))
+                {
+                    return;
+                }
             }
 
             batch.Clear();
@@ -133,6 +149,18 @@ internal sealed partial class SseEndpoint(
                 return;
             }
         }
+    }
+
+    /// <returns>False when the response can take no more (the client went away).</returns>
+    private static async ValueTask<bool> FlushIfLargeAsync(PipeWriter writer)
+    {
+        if (!writer.CanGetUnflushedBytes || writer.UnflushedBytes < FlushThreshold)
+        {
+            return true;
+        }
+
+        var flushed = await writer.FlushAsync();
+        return !(flushed.IsCompleted || flushed.IsCanceled);
     }
 
     private static partial class Log

@@ -10,13 +10,13 @@ namespace Bridge.Sse;
 /// </summary>
 internal static class SseEventId
 {
-    /// <summary>Longer ids are not read (101 topics of 128 characters fit well below it).</summary>
-    public const int MaxLength = 32 * 1024;
+    /// <summary>The longest id a stream of up to <paramref name="maxTopics"/> topics (plus the broadcast topic) can have; longer ones are not read.</summary>
+    public static int MaxLength(int maxTopics) => (maxTopics + 1) * (TopicName.MaxLength + 1 + 20 + 1 + TopicPosition.EpochLength + 1);
 
-    public static bool TryParse(string id, [NotNullWhen(true)] out Dictionary<string, TopicPosition>? positions)
+    public static bool TryParse(string id, int maxLength, [NotNullWhen(true)] out Dictionary<string, TopicPosition>? positions)
     {
         positions = null;
-        if (id.Length is 0 or > MaxLength)
+        if (id.Length == 0 || id.Length > maxLength)
         {
             return false;
         }

@@ -61,7 +61,7 @@ internal sealed class SseProtocol : ConnectionProtocol
 
         if (start.Latest is { } latest)
         {
-            connection.Deliver(latest, start.Policy.SlowConsumer);
+            connection.DeliverLatest(latest, start.Policy.SlowConsumer);
         }
     }
 

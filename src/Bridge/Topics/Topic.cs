@@ -45,21 +45,32 @@ internal sealed class Topic(string name, TopicPolicy policy, int historyCapacity
     /// <summary>Memory the topic's own state costs besides its messages, for the history budget.</summary>
     public long OverheadBytes => 320 + 2L * Name.Length;
 
-    /// <summary>Estimated bytes retained: history, latest value and overhead.</summary>
-    public long RetainedBytes => History.Bytes + (Latest?.RetainedBytes ?? 0) + OverheadBytes;
+    /// <summary>
+    /// Estimated bytes retained: history, the latest value when history no longer holds it, and
+    /// the topic's own state once it has been used (charged on first publication or subscription).
+    /// </summary>
+    public long RetainedBytes => History.Bytes + (Latest is { } latest && History.Count == 0 ? latest.RetainedBytes : 0) + (_charged ? OverheadBytes : 0);
+
+    private bool _charged;
+
+    /// <summary>Whether it keeps something worth evicting last: history or a latest value.</summary>
+    public bool HoldsMessages => History.Count > 0 || Latest is not null;
 
     /// <summary>Assigns the next position, retains and fans out. Call under <see cref="Gate"/> on a topic that is not retired.</summary>
     /// <param name="retainedDelta">How much the retained bytes changed.</param>
     public TopicMessage Publish(Connections.OutboundFrame frame, long now, out int recipients, out long retainedDelta)
     {
+        var before = RetainedBytes;
         var message = new TopicMessage(Name, ++LastSequence, Epoch, frame, now);
         LastActive = now;
-        retainedDelta = History.Append(message);
+        _charged = true;
+        History.Append(message);
         if (Policy.KeepLatest)
         {
-            retainedDelta += message.RetainedBytes - (Latest?.RetainedBytes ?? 0);
             Latest = message;
         }
+
+        retainedDelta = RetainedBytes - before;
 
         recipients = 0;
         foreach (var subscriber in Subscribers)
@@ -74,11 +85,13 @@ internal sealed class Topic(string name, TopicPolicy policy, int historyCapacity
     }
 
     /// <summary>Joins the topic and hands the connection what it must receive first.</summary>
+    /// <param name="retainedDelta">How much the retained bytes changed (the topic's state, on its first use).</param>
     /// <returns>False if the topic was retired and the caller must look it up again.</returns>
-    public bool TrySubscribe(ClientConnection connection, in SubscriptionRequest request, long now)
+    public bool TrySubscribe(ClientConnection connection, in SubscriptionRequest request, long now, out long retainedDelta)
     {
         lock (Gate)
         {
+            retainedDelta = 0;
             if (Retired)
             {
                 return false;
@@ -86,6 +99,11 @@ internal sealed class Topic(string name, TopicPolicy policy, int historyCapacity
 
             Subscribers = [.. Subscribers, connection];
             LastActive = now;
+            if (!_charged)
+            {
+                _charged = true;
+                retainedDelta = OverheadBytes;
+            }
 
             bool? recovered = null;
             TopicMessage[] replay = [];
@@ -136,14 +154,16 @@ internal sealed class Topic(string name, TopicPolicy policy, int historyCapacity
                 return false;
             }
 
-            retainedDelta = History.TrimOlderThan(cutoff);
+            var before = RetainedBytes;
+            History.TrimOlderThan(cutoff);
             var idle = Subscribers.Length == 0 && (force || (LastActive < cutoff && Latest is null));
             if (!idle)
             {
+                retainedDelta = RetainedBytes - before;
                 return false;
             }
 
-            retainedDelta -= RetainedBytes;
+            retainedDelta = -before;
             Retired = true;
             removeFromRegistry(this);
             return true;
@@ -155,7 +175,14 @@ internal sealed class Topic(string name, TopicPolicy policy, int historyCapacity
     {
         lock (Gate)
         {
-            return Retired ? 0 : History.TrimOldestHalf();
+            if (Retired)
+            {
+                return 0;
+            }
+
+            var before = RetainedBytes;
+            History.TrimOldestHalf();
+            return RetainedBytes - before;
         }
     }
 }

@@ -13,6 +13,9 @@ internal sealed class TopicHistory(int capacity)
 
     public int Count { get; private set; }
 
+    /// <summary>Slots allocated now (for tests: a trimmed history gives its array back).</summary>
+    public int Allocated => _ring.Length;
+
     /// <summary>Estimated bytes held by the entries.</summary>
     public long Bytes { get; private set; }
 
@@ -50,6 +53,7 @@ internal sealed class TopicHistory(int capacity)
             RemoveOldest();
         }
 
+        ShrinkIfSparse();
         return Bytes - before;
     }
 
@@ -62,6 +66,7 @@ internal sealed class TopicHistory(int capacity)
             RemoveOldest();
         }
 
+        ShrinkIfSparse();
         return Bytes - before;
     }
 
@@ -97,17 +102,34 @@ internal sealed class TopicHistory(int capacity)
         Count--;
     }
 
-    private void Grow()
+    /// <summary>After trimming, gives back a ring that is mostly empty (an expired topic holds no array at all).</summary>
+    private void ShrinkIfSparse()
     {
+        if (Count == 0)
+        {
+            _ring = [];
+            _start = 0;
+        }
+        else if (Count <= _ring.Length / 4)
+        {
+            Resize(Math.Max(4, Count * 2));
+        }
+    }
+
+    private void Grow() =>
         // Start small: most topics hold a few entries, and a full-size ring per topic would cost
         // capacity × 8 bytes each even when empty.
-        var bigger = new TopicMessage[Math.Min(capacity, Math.Max(4, _ring.Length * 2))];
+        Resize(Math.Min(capacity, Math.Max(4, _ring.Length * 2)));
+
+    private void Resize(int length)
+    {
+        var resized = new TopicMessage[length];
         for (var i = 0; i < Count; i++)
         {
-            bigger[i] = _ring[(_start + i) % _ring.Length];
+            resized[i] = _ring[(_start + i) % _ring.Length];
         }
 
-        _ring = bigger;
+        _ring = resized;
         _start = 0;
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Bridge.Configuration;
 using Bridge.Connections;
 using Bridge.Diagnostics;
@@ -12,8 +13,8 @@ namespace Bridge.Topics;
 /// <remarks>
 /// Retention is bounded however topics come and go: a topic without subscribers is evicted once it
 /// has been idle for <c>History:MaxAge</c> (its history has expired by then), and whenever the
-/// retained bytes exceed <c>History:MaxBytes</c> idle topics are evicted oldest first, then the
-/// oldest history of the rest is trimmed. A topic with subscribers is never evicted, so an epoch
+/// retained bytes exceed <c>History:MaxBytes</c> the sweeper evicts idle topics (empty ones first,
+/// then least recently active), then trims the oldest history of the rest. A topic with subscribers is never evicted, so an epoch
 /// never changes under a subscriber.
 /// </remarks>
 internal sealed class TopicRegistry
@@ -27,7 +28,9 @@ internal sealed class TopicRegistry
     private readonly long _maxAgeTicks;
     private readonly long _maxBytes;
     private readonly Lock _budgetGate = new();
+    private readonly Channel<bool> _budgetExceeded = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private long _retainedBytes;
+    private long _enforceAbove;
 
     public TopicRegistry(IOptions<BridgeOptions> options, TopicPolicies policies, TimeProvider time, BridgeMetrics metrics)
     {
@@ -56,14 +59,9 @@ internal sealed class TopicRegistry
             return topic;
         }
 
-        var created = new Topic(name, _policies.Resolve(name), _historyCapacity, _time.GetTimestamp());
-        topic = _topics.GetOrAdd(name, created);
-        if (ReferenceEquals(topic, created))
-        {
-            AddRetained(created.OverheadBytes);
-        }
-
-        return topic;
+        // Not charged to the budget yet: that happens on first use, under the topic's gate, so the
+        // budget can never evict a topic between its creation and its first use.
+        return _topics.GetOrAdd(name, static (n, registry) => new Topic(n, registry._policies.Resolve(n), registry._historyCapacity, registry._time.GetTimestamp()), this);
     }
 
     /// <summary>The topic if it exists, without creating it.</summary>
@@ -96,10 +94,13 @@ internal sealed class TopicRegistry
     /// <summary>Subscribes the connection, atomically handing it its start (position, replay or latest value).</summary>
     public void Subscribe(ClientConnection connection, in SubscriptionRequest request)
     {
-        while (!GetOrAdd(request.Topic).TrySubscribe(connection, request, _time.GetTimestamp()))
+        long delta;
+        while (!GetOrAdd(request.Topic).TrySubscribe(connection, request, _time.GetTimestamp(), out delta))
         {
             // Retired between the lookup and the add; the next lookup creates a fresh topic.
         }
+
+        AddRetained(delta);
     }
 
     public void Unsubscribe(ClientConnection connection, string name) =>
@@ -120,31 +121,41 @@ internal sealed class TopicRegistry
         }
     }
 
+    /// <summary>Signalled when the retained bytes exceed the budget; <see cref="TopicSweeper"/> then runs <see cref="EnforceBudget"/>.</summary>
+    public ChannelReader<bool> BudgetExceeded => _budgetExceeded.Reader;
+
     private void AddRetained(long delta)
     {
-        if (delta != 0 && Interlocked.Add(ref _retainedBytes, delta) > _maxBytes)
+        // Never enforced inline: publishers and joining connections (under the presence lock) must
+        // not pay for a scan of every topic. The bound may be overshot briefly.
+        if (delta != 0 && Interlocked.Add(ref _retainedBytes, delta) > Math.Max(_maxBytes, Interlocked.Read(ref _enforceAbove)))
         {
-            EnforceBudget();
+            _budgetExceeded.Writer.TryWrite(true);
         }
     }
 
-    /// <summary>Brings the retained bytes back under 90% of the budget: idle topics first (least recently active), then history.</summary>
-    private void EnforceBudget()
+    /// <summary>
+    /// Brings the retained bytes back under 90% of the budget: first idle topics that hold nothing
+    /// (names browsers subscribed to and left), then other idle topics, least recently active first,
+    /// then the oldest history of subscribed topics.
+    /// </summary>
+    public void EnforceBudget()
     {
-        // One thread enforces at a time; others carry on (the budget is a bound, not a hard wall).
-        if (!_budgetGate.TryEnter())
-        {
-            return;
-        }
-
-        try
+        lock (_budgetGate)
         {
             var target = _maxBytes / 10 * 9;
-            var cutoff = _time.GetTimestamp() - _maxAgeTicks;
-            foreach (var topic in _topics.Values.Where(static t => t.Subscribers.Length == 0).OrderBy(static t => t.LastActive).ToList())
+            var now = _time.GetTimestamp();
+            var cutoff = now - _maxAgeTicks;
+            var idle = _topics.Values
+                .Where(static t => t.Subscribers.Length == 0)
+                .OrderBy(static t => t.HoldsMessages)
+                .ThenBy(static t => t.LastActive)
+                .ToList();
+            foreach (var topic in idle)
             {
                 if (Interlocked.Read(ref _retainedBytes) <= target)
                 {
+                    Interlocked.Exchange(ref _enforceAbove, 0);
                     return;
                 }
 
@@ -161,16 +172,17 @@ internal sealed class TopicRegistry
                 var largest = _topics.Values.MaxBy(static t => t.History.Bytes);
                 if (largest is null || largest.History.Count == 0)
                 {
-                    return; // what is left is subscribed topics' latest values and state
+                    // What is left cannot be evicted (subscribed topics' state and latest values): do
+                    // not rescan on every publication until it has grown by another 5%.
+                    Interlocked.Exchange(ref _enforceAbove, Interlocked.Read(ref _retainedBytes) + _maxBytes / 20);
+                    return;
                 }
 
                 Interlocked.Add(ref _retainedBytes, largest.TrimHistory());
                 _metrics.HistoryTrimmed();
             }
-        }
-        finally
-        {
-            _budgetGate.Exit();
+
+            Interlocked.Exchange(ref _enforceAbove, 0);
         }
     }
 }

@@ -23,6 +23,10 @@ public sealed class JsonBadInputTests
     public static TheoryData<string, string, string?> SingleBadRequests => new()
     {
         { "{", "invalid_json", null },
+        { """{"type":"\ud800"}""", "invalid_field", null },
+        { """{"type":"ping","id":"\ud800"}""", "invalid_field", null },
+        { """{"type":"subscribe","id":1,"topic":"\ud800"}""", "invalid_topic", "1" },
+        { """{"type":"publish","id":2,"topic":"t","data":"\udc00"}""", "invalid_field", "2" },
         { "", "invalid_json", null },
         { "[1,2]", "invalid_json", null },
         { "\"subscribe\"", "invalid_json", null },
