@@ -134,8 +134,11 @@ internal sealed partial class ClientConnection : IDisposable
     /// <summary>Queues a protocol envelope meant for this connection alone; overflow closes it as a slow consumer.</summary>
     public bool EnqueueEnvelope(OutboundFrame frame) => Enqueue(QueuedItem.Envelope(frame));
 
-    /// <summary>Queues a replay as one entry, so a resume never overflows the queue it resumes into.</summary>
-    public bool EnqueueReplay(TopicMessage[] replay) => Enqueue(QueuedItem.Replaying(replay));
+    /// <summary>
+    /// Queues a replay as one entry, so a resume never overflows the queue it resumes into; with
+    /// <paramref name="answer"/> (the answer to the subscription) in the same entry, ahead of it.
+    /// </summary>
+    public bool EnqueueReplay(TopicMessage[] replay, OutboundFrame? answer = null) => Enqueue(QueuedItem.Replaying(replay, answer));
 
     private bool Enqueue(QueuedItem item)
     {
@@ -253,6 +256,11 @@ internal sealed partial class ClientConnection : IDisposable
                 // state machine per frame.
                 if (item.Replay is { } replay)
                 {
+                    if (item.Control is { } answer && !await AppendAsync(transport, answer))
+                    {
+                        return;
+                    }
+
                     foreach (var message in replay)
                     {
                         if (!await AppendAsync(transport, Protocol.Frame(message, 0)))

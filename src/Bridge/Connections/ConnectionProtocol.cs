@@ -42,14 +42,21 @@ internal sealed class JsonProtocol : ConnectionProtocol
 
     public override void OnSubscribed(ClientConnection connection, in SubscriptionStart start)
     {
-        connection.EnqueueEnvelope(JsonEnvelopes.Subscribed(start));
+        // The answer and what follows it are one queue entry: as two, a queue of one
+        // (Bridge:SendQueueLength=1) would overflow on every resume or kept value, and a client
+        // that reconnects after the 1008 would be closed again, for ever.
+        var answer = JsonEnvelopes.Subscribed(start);
         if (start.Replay.Length > 0)
         {
-            connection.EnqueueReplay(start.Replay);
+            connection.EnqueueReplay(start.Replay, answer);
         }
         else if (start.Latest is { } latest)
         {
-            connection.Deliver(latest, start.Policy.SlowConsumer);
+            connection.EnqueueReplay([latest], answer);
+        }
+        else
+        {
+            connection.EnqueueEnvelope(answer);
         }
     }
 

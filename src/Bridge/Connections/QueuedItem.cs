@@ -4,8 +4,9 @@ namespace Bridge.Connections;
 
 /// <summary>
 /// One entry of a connection's send queue: an update (live, a kept latest value, or a direct
-/// reply), a whole replay (one entry, so a resume can never overflow the queue it resumes into),
-/// or a protocol envelope built for this connection alone.
+/// reply), a whole replay (one entry, so a resume can never overflow the queue it resumes into,
+/// optionally led by the <c>subscribed</c> answer it belongs to), or a protocol envelope built for
+/// this connection alone.
 /// </summary>
 internal readonly struct QueuedItem
 {
@@ -31,7 +32,8 @@ internal readonly struct QueuedItem
 
     public static QueuedItem Update(TopicMessage message, int skipped = 0) => new(message, null, null, skipped);
 
-    public static QueuedItem Replaying(TopicMessage[] replay) => new(null, replay, null, 0);
+    /// <summary>A replay, sent after <paramref name="answer"/> when there is one (<see cref="Control"/> first, then <see cref="Replay"/>).</summary>
+    public static QueuedItem Replaying(TopicMessage[] replay, OutboundFrame? answer = null) => new(null, replay, answer, 0);
 
     public static QueuedItem Envelope(OutboundFrame frame) => new(null, null, frame, 0);
 
