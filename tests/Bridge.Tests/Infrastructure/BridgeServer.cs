@@ -69,6 +69,16 @@ internal sealed class BridgeServer : IAsyncDisposable
         return new BridgeServer(app, errors, ToUri(listeners.HttpEndPoint), ToUri(listeners.GrpcEndPoint));
     }
 
+    /// <summary>
+    /// The settings that bind another bridge to this one's two ports: pass them (with any others) to
+    /// <see cref="StartAsync"/> once this one has stopped, to restart "the same" bridge.
+    /// </summary>
+    public Dictionary<string, string> SamePorts() => new()
+    {
+        ["HttpUrl"] = $"http://{HttpUri.Authority}",
+        ["GrpcUrl"] = $"http://{GrpcUri.Authority}",
+    };
+
     public Uri WebSocketUri(params string[] topics)
     {
         var query = topics.Length == 0 ? string.Empty : "?" + string.Join("&", topics.Select(t => "topic=" + Uri.EscapeDataString(t)));
