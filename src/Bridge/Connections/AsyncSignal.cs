@@ -11,13 +11,18 @@ namespace Bridge.Connections;
 /// and exactly one <see cref="Set"/> follows each announcement (the producer that clears the flag under
 /// the same lock). A <see cref="Set"/> that lands before the wait starts completes it at once.
 /// </remarks>
-internal sealed class AsyncSignal : IValueTaskSource
+internal sealed class AsyncSignal : IValueTaskSource, IThreadPoolWorkItem
 {
-    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    // Continuations run inline in Execute, which itself always runs on the thread pool: the
+    // producer (a publisher's fan-out) never runs the waiter's code, and queueing this object as
+    // its own work item allocates nothing, unlike queueing a continuation delegate.
+    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = false };
 
     public ValueTask WaitAsync() => new(this, _core.Version);
 
-    public void Set() => _core.SetResult(true);
+    public void Set() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+
+    void IThreadPoolWorkItem.Execute() => _core.SetResult(true);
 
     void IValueTaskSource.GetResult(short token)
     {

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using Bridge.Configuration;
 using Bridge.Diagnostics;
 using Bridge.Topics;
@@ -270,21 +271,17 @@ internal sealed partial class ClientConnection : IDisposable
     {
         if (!transport.TryAppendFrame(frame.Bytes, out var gathered))
         {
-            return FlushAndStopAsync(transport);
+            return FlushAsync(transport, result: false);
         }
 
-        return gathered >= CoalescingStream.FlushThreshold ? FlushAndContinueAsync(transport) : ValueTask.FromResult(true);
+        return gathered >= CoalescingStream.FlushThreshold ? FlushAsync(transport, result: true) : ValueTask.FromResult(true);
 
-        static async ValueTask<bool> FlushAndStopAsync(CoalescingStream transport)
+        // Pooled: a flush that waits on a slow socket must not allocate a state machine each time.
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+        static async ValueTask<bool> FlushAsync(CoalescingStream transport, bool result)
         {
             await transport.FlushGatheredAsync();
-            return false;
-        }
-
-        static async ValueTask<bool> FlushAndContinueAsync(CoalescingStream transport)
-        {
-            await transport.FlushGatheredAsync();
-            return true;
+            return result;
         }
     }
 

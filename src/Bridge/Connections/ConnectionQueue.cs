@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Bridge.Configuration;
 
 namespace Bridge.Connections;
@@ -71,6 +72,8 @@ internal sealed class ConnectionQueue(int capacity, int replayLimit)
     }
 
     /// <summary>Waits until something is queued; false once the queue is completed and empty.</summary>
+    /// <remarks>Pooled: a connection waits here every time its queue runs empty, and must not allocate a state machine each time.</remarks>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> WaitToReadAsync()
     {
         while (true)
