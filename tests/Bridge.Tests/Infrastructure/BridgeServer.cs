@@ -4,6 +4,7 @@ using Bridge.Hosting;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -78,6 +79,10 @@ internal sealed class BridgeServer : IAsyncDisposable
         ["HttpUrl"] = $"http://{HttpUri.Authority}",
         ["GrpcUrl"] = $"http://{GrpcUri.Authority}",
     };
+
+    /// <summary>Starts a bridge whose clock is <paramref name="time"/> (history age, sweeps, timers).</summary>
+    public static Task<BridgeServer> StartAsync(TimeProvider time, IReadOnlyDictionary<string, string>? settings = null) =>
+        StartAsync(settings, builder => builder.Services.Replace(ServiceDescriptor.Singleton(time)));
 
     public Uri WebSocketUri(params string[] topics)
     {

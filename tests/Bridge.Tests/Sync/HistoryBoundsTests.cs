@@ -88,9 +88,7 @@ public sealed class HistoryBoundsTests
     public async Task After_MaxAge_the_history_expires_so_an_old_position_is_no_longer_recovered_though_the_epoch_stays()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var server = await BridgeServer.StartAsync(
-            new Dictionary<string, string> { ["History:MaxAge"] = "00:01:00" },
-            builder => builder.Services.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
+        await using var server = await BridgeServer.StartAsync(time, new Dictionary<string, string> { ["History:MaxAge"] = "00:01:00" });
         var topics = server.Services.GetRequiredService<TopicRegistry>();
         await using var backend = await PublisherSession.OpenAsync(server.Client);
 
@@ -126,9 +124,7 @@ public sealed class HistoryBoundsTests
     public async Task Without_subscribers_a_topic_idle_for_MaxAge_is_evicted_so_a_resume_finds_a_new_epoch()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var server = await BridgeServer.StartAsync(
-            new Dictionary<string, string> { ["History:MaxAge"] = "00:01:00" },
-            builder => builder.Services.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
+        await using var server = await BridgeServer.StartAsync(time, new Dictionary<string, string> { ["History:MaxAge"] = "00:01:00" });
         var topics = server.Services.GetRequiredService<TopicRegistry>();
         await using var backend = await PublisherSession.OpenAsync(server.Client);
         var old = await backend.PublishTextAsync("t", "p1");

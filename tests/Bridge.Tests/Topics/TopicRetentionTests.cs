@@ -13,9 +13,7 @@ public sealed class TopicRetentionTests
     public async Task Idle_topics_are_evicted_after_the_history_age_and_come_back_at_sequence_one_with_a_new_epoch()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var server = await BridgeServer.StartAsync(
-            new Dictionary<string, string> { ["History:MaxAge"] = "00:01:00" },
-            builder => builder.Services.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
+        await using var server = await BridgeServer.StartAsync(time, new Dictionary<string, string> { ["History:MaxAge"] = "00:01:00" });
         var topics = server.Services.GetRequiredService<TopicRegistry>();
         await using var backend = await PublisherSession.OpenAsync(server.Client);
         var first = await backend.PublishTextAsync("kept", "one");
