@@ -138,9 +138,7 @@ public sealed class LatestValueTests
     public async Task The_latest_value_outlives_MaxAge_on_a_topic_that_has_a_subscriber()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var server = await BridgeServer.StartAsync(
-            KeepLatestPrices(("History:MaxAge", "00:01:00")),
-            builder => builder.Services.Replace(ServiceDescriptor.Singleton<TimeProvider>(time)));
+        await using var server = await BridgeServer.StartAsync(time, KeepLatestPrices(("History:MaxAge", "00:01:00")));
         var topics = server.Services.GetRequiredService<TopicRegistry>();
         await using var backend = await PublisherSession.OpenAsync(server.Client);
         using var watcher = await server.ConnectAsync("prices.eur");
