@@ -365,16 +365,16 @@ export class BridgeClient {
     }
     if (this.#leaving.has(topic)) return; // the rest of a subscription we left
     if (!record || (!record.answered && !record.position)) {
-      // Not (yet) ours: an update of the broadcast topic, or of a URL topic without a handler.
+      // Not (yet) ours: an update of a URL topic without a handler.
       this.#emit("message", data, meta);
       return;
     }
 
     const last = record.position;
     if (!record.answered && !(last.epoch === epoch && sequence === last.sequence + 1)) {
-      // Only the broadcast topic arrives before the answer to our `subscribe` (every connection
-      // receives it): keep the position where it is, so the replay that follows fills the gap,
-      // or the answer reports it as unrecovered.
+      // Defensive: nothing of a topic should arrive before the answer to our `subscribe` (the
+      // bridge queues the answer first). Keep the position where it is, so the replay that
+      // follows fills any gap, or the answer reports it as unrecovered.
       return;
     }
     if (last && last.epoch === epoch) {
