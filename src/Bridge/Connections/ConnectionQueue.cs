@@ -24,7 +24,8 @@ internal sealed class ConnectionQueue(int capacity, int replayLimit)
 
     private readonly Lock _gate = new();
     private readonly AsyncSignal _doorbell = new();
-    private QueuedItem[] _ring = new QueuedItem[Math.Min(capacity, 8)];
+    // Allocated on first use and grown as needed: most connections are idle most of the time.
+    private QueuedItem[] _ring = [];
     private int _head;
     private int _count;
     private bool _completed;
@@ -163,7 +164,7 @@ internal sealed class ConnectionQueue(int capacity, int replayLimit)
 
         if (_count == _ring.Length)
         {
-            var bigger = new QueuedItem[_ring.Length * 2];
+            var bigger = new QueuedItem[Math.Max(8, _ring.Length * 2)];
             for (var i = 0; i < _count; i++)
             {
                 bigger[i] = _ring[(_head + i) % _ring.Length];

@@ -7,51 +7,57 @@ namespace Bridge.Connections;
 /// reply), a whole replay (one entry, so a resume can never overflow the queue it resumes into),
 /// or a protocol envelope built for this connection alone.
 /// </summary>
+/// <remarks>
+/// Sixteen bytes (one reference, a count, a flag): every delivery copies one into a queue and out
+/// again, so what the entry is lives in the type of <see cref="_item"/>, not in a field per kind.
+/// </remarks>
 internal readonly struct QueuedItem
 {
+    private readonly object _item;
+    private readonly int _skipped;
     private readonly bool _pinned;
 
-    private QueuedItem(TopicMessage? message, TopicMessage[]? replay, OutboundFrame? control, int skipped, bool pinned, string? boundary)
+    private QueuedItem(object item, int skipped, bool pinned)
     {
-        Message = message;
-        Replay = replay;
-        Control = control;
-        Skipped = skipped;
+        _item = item;
+        _skipped = skipped;
         _pinned = pinned;
-        Boundary = boundary;
     }
 
-    public TopicMessage? Message { get; }
+    public TopicMessage? Message => _item as TopicMessage;
 
-    public TopicMessage[]? Replay { get; }
+    public TopicMessage[]? Replay => _item as TopicMessage[];
 
-    public OutboundFrame? Control { get; }
+    public OutboundFrame? Control => _item as OutboundFrame ?? (_item as BoundaryEnvelope)?.Frame;
 
     /// <summary>Updates of <see cref="Message"/>'s topic dropped for this connection just before it (drop-oldest, conflate).</summary>
-    public int Skipped { get; }
+    public int Skipped => _skipped;
 
     /// <summary>
     /// For a <c>subscribed</c>/<c>unsubscribed</c> envelope, its topic: slow-consumer policies never
     /// drop or replace across it, so an update of one subscription never stands in for another's.
     /// </summary>
-    public string? Boundary { get; }
+    public string? Boundary => (_item as BoundaryEnvelope)?.Topic;
 
     /// <summary>A live update (not a latest value, replay, or envelope): only these count strictly against the queue's length.</summary>
-    public bool IsLive => !_pinned && Message is not null;
+    public bool IsLive => !_pinned && _item is TopicMessage;
 
     /// <summary>Whether this is a live update of <paramref name="topic"/> that a slow-consumer policy may drop or replace.</summary>
-    public bool IsReplaceableUpdateOf(string topic) => !_pinned && Message is { IsDirect: false } message && message.Topic == topic;
+    public bool IsReplaceableUpdateOf(string topic) => !_pinned && _item is TopicMessage { IsDirect: false } message && message.Topic == topic;
 
-    public static QueuedItem Update(TopicMessage message, int skipped = 0) => new(message, null, null, skipped, pinned: false, null);
+    public static QueuedItem Update(TopicMessage message, int skipped = 0) => new(message, skipped, pinned: false);
 
     /// <summary>A kept latest value for a new subscriber: it states the position the subscription starts at, so it is never dropped or replaced.</summary>
-    public static QueuedItem Latest(TopicMessage message) => new(message, null, null, 0, pinned: true, null);
+    public static QueuedItem Latest(TopicMessage message) => new(message, 0, pinned: true);
 
-    public static QueuedItem Replaying(TopicMessage[] replay) => new(null, replay, null, 0, pinned: true, null);
+    public static QueuedItem Replaying(TopicMessage[] replay) => new(replay, 0, pinned: true);
 
     /// <param name="frame">The envelope.</param>
     /// <param name="boundary">The topic whose subscription it starts or ends, if any.</param>
-    public static QueuedItem Envelope(OutboundFrame frame, string? boundary = null) => new(null, null, frame, 0, pinned: true, boundary);
+    public static QueuedItem Envelope(OutboundFrame frame, string? boundary = null) =>
+        new(boundary is null ? frame : new BoundaryEnvelope(frame, boundary), 0, pinned: true);
 
-    public QueuedItem PlusSkipped(int skipped) => new(Message, Replay, Control, Skipped + skipped, _pinned, Boundary);
+    public QueuedItem PlusSkipped(int skipped) => new(_item, _skipped + skipped, _pinned);
+
+    private sealed record BoundaryEnvelope(OutboundFrame Frame, string Topic);
 }
