@@ -21,16 +21,16 @@ internal static class BenchCommands
         };
         var scenarios = new Option<IReadOnlyList<ScenarioId>>("--scenarios")
         {
-            Description = "Scenarios, comma-separated letters: a throughput, b latency, c idle density, d publisher stream, e browsers→backend, f churn (d, e, f: bridge only).",
+            Description = "Scenarios, comma-separated letters: a throughput, b latency, c idle density, d publisher stream, e browsers→backend, f churn, g throughput over JSON and SSE (d, e, f, g: bridge only).",
             CustomParser = r => ParseList<ScenarioId>(r),
             DefaultValueFactory = _ => defaults.Scenarios,
         };
         var repeat = new Option<int>("--repeat") { Description = "Repetitions; the report shows medians.", DefaultValueFactory = _ => defaults.Repeat };
-        var subscribers = new Option<int>("--subscribers") { Description = "Subscribers in (a) and (b).", DefaultValueFactory = _ => defaults.Subscribers };
+        var subscribers = new Option<int>("--subscribers") { Description = "Subscribers in (a), (b) and (g).", DefaultValueFactory = _ => defaults.Subscribers };
         var duration = new Option<TimeSpan>("--duration") { Description = "Measuring window of each scenario: 10s, 500ms, 2m.", CustomParser = ParseDuration, DefaultValueFactory = _ => defaults.Duration };
         var warmup = new Option<TimeSpan>("--warmup") { Description = "Load before each measuring window.", CustomParser = ParseDuration, DefaultValueFactory = _ => defaults.Warmup };
         var output = new Option<string>("--out") { Description = "Folder for results.md, results.json and the charts.", DefaultValueFactory = _ => defaultOutput };
-        var window = new Option<int>("--window") { Description = "(a): messages in flight at most, the same for every server.", DefaultValueFactory = _ => defaults.Window };
+        var window = new Option<int>("--window") { Description = "(a), (g): messages in flight at most, the same for every server.", DefaultValueFactory = _ => defaults.Window };
         var rate = new Option<int>("--rate") { Description = "(b): offered messages per second.", DefaultValueFactory = _ => defaults.Rate };
         var idle = new Option<int>("--idle-connections") { Description = "(c): idle connections; 0 = as many as the open-file limit allows.", DefaultValueFactory = _ => defaults.IdleConnections };
         var receiver = new Option<ReceiverKind>("--receiver") { Description = "How the generator reads its sockets: epoll (one thread) or async (Socket.ReceiveAsync loops).", DefaultValueFactory = _ => defaults.Receiver };
@@ -58,7 +58,7 @@ internal static class BenchCommands
 
         var smokeOutput = new Option<string?>("--out") { Description = "Folder for the results (default: a new temporary folder)." };
         var smokeReceiver = new Option<ReceiverKind>("--receiver") { Description = receiver.Description, DefaultValueFactory = _ => defaults.Receiver };
-        var smoke = new Command("smoke", "A seconds-long run with tiny sizes: bridge, naive, raw ceiling and SignalR, scenarios a–f, every check on.")
+        var smoke = new Command("smoke", "A seconds-long run with tiny sizes: bridge, naive, raw ceiling and SignalR, scenarios a–g, every check on.")
         {
             smokeOutput, smokeReceiver,
         };

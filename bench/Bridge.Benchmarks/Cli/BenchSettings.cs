@@ -9,11 +9,11 @@ internal sealed record BenchSettings
 {
     public IReadOnlyList<ServerKind> Servers { get; init; } = [ServerKind.Bridge, ServerKind.SignalR, ServerKind.Naive, ServerKind.Raw, ServerKind.Nchan];
 
-    public IReadOnlyList<ScenarioId> Scenarios { get; init; } = [ScenarioId.A, ScenarioId.B, ScenarioId.C, ScenarioId.D, ScenarioId.E, ScenarioId.F];
+    public IReadOnlyList<ScenarioId> Scenarios { get; init; } = [ScenarioId.A, ScenarioId.B, ScenarioId.C, ScenarioId.D, ScenarioId.E, ScenarioId.F, ScenarioId.G];
 
     public int Repeat { get; init; } = 3;
 
-    /// <summary>Subscribers in (a) and (b).</summary>
+    /// <summary>Subscribers in (a), (b) and (g).</summary>
     public int Subscribers { get; init; } = 1000;
 
     /// <summary>The measuring window of each scenario.</summary>
@@ -24,11 +24,14 @@ internal sealed record BenchSettings
 
     public string OutputDirectory { get; init; } = "bench/results";
 
-    /// <summary>(a): messages in flight at most (published, not yet received by every subscriber). The same for every server.</summary>
+    /// <summary>(a), (g): messages in flight at most (published, not yet received by every subscriber). The same for every server.</summary>
     public int Window { get; init; } = 64;
 
     /// <summary>(a): payload sizes in bytes.</summary>
     public IReadOnlyList<int> PayloadSizes { get; init; } = [64, 4096];
+
+    /// <summary>(g): payload sizes in bytes, each run over JSON and over SSE.</summary>
+    public IReadOnlyList<int> ProtocolPayloadSizes { get; init; } = [64, 4096];
 
     /// <summary>(b): offered messages per second.</summary>
     public int Rate { get; init; } = 200;
@@ -66,7 +69,7 @@ internal sealed record BenchSettings
     public static BenchSettings ForSmoke(string outputDirectory) => new()
     {
         Servers = [ServerKind.Bridge, ServerKind.Naive, ServerKind.Raw, ServerKind.SignalR],
-        Scenarios = [ScenarioId.A, ScenarioId.B, ScenarioId.C, ScenarioId.D, ScenarioId.E, ScenarioId.F],
+        Scenarios = [ScenarioId.A, ScenarioId.B, ScenarioId.C, ScenarioId.D, ScenarioId.E, ScenarioId.F, ScenarioId.G],
         Repeat = 1,
         Subscribers = 20,
         Duration = TimeSpan.FromSeconds(1),
@@ -78,6 +81,8 @@ internal sealed record BenchSettings
         ChurnWorkers = 4,
         ChurnSubscribers = 10,
         ChurnRate = 200,
+        // 64 B events already cross chunk and read boundaries mid-event: every parsing path of (g), in half the time.
+        ProtocolPayloadSizes = [64],
         Smoke = true,
     };
 }

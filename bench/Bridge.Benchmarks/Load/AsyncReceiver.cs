@@ -7,7 +7,7 @@ namespace Bridge.Benchmarks.Load;
 /// One <c>Socket.ReceiveAsync(Memory)</c> loop per subscriber on .NET's socket engine, each with
 /// its own 64 KiB buffer. The alternative to <see cref="EpollReceiver"/>, kept to compare their cost.
 /// </summary>
-internal sealed class AsyncReceiver(FrameReader reader) : IReceiver
+internal sealed class AsyncReceiver(IStreamReader reader) : IReceiver
 {
     private const int BufferSize = 64 * 1024;
 

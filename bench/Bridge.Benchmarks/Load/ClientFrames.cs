@@ -69,8 +69,9 @@ internal static class ClientFrames
     /// <summary>A Close frame with status 1000.</summary>
     public static byte[] NormalClose() => Create(Close, [0x03, 0xE8]);
 
-    public static byte[] UpgradeRequest(string host, string target) =>
+    public static byte[] UpgradeRequest(string host, string target, string? subprotocol = null) =>
         Encoding.ASCII.GetBytes(
             $"GET {target} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-            $"Sec-WebSocket-Key: {Key}\r\nSec-WebSocket-Version: 13\r\n\r\n");
+            $"Sec-WebSocket-Key: {Key}\r\nSec-WebSocket-Version: 13\r\n" +
+            (subprotocol is null ? "" : $"Sec-WebSocket-Protocol: {subprotocol}\r\n") + "\r\n");
 }

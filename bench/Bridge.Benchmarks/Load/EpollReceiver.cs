@@ -14,7 +14,7 @@ internal sealed unsafe class EpollReceiver : IReceiver
     private const int BufferSize = 256 * 1024;
     private const int MaxEvents = 512;
 
-    private readonly FrameReader _reader;
+    private readonly IStreamReader _reader;
     private readonly Subscriber?[] _subscribers;
     private readonly int _epoll;
     private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
@@ -31,7 +31,7 @@ internal sealed unsafe class EpollReceiver : IReceiver
     /// </summary>
     public int PauseMicroseconds { get; set; } = int.TryParse(Environment.GetEnvironmentVariable("BENCH_PAUSE_US"), out var p) ? p : 0;
 
-    public EpollReceiver(FrameReader reader, int capacity)
+    public EpollReceiver(IStreamReader reader, int capacity)
     {
         _reader = reader;
         _subscribers = new Subscriber?[capacity];

@@ -8,7 +8,7 @@ namespace Bridge.Benchmarks.Load;
 /// allocating per frame: data frames go to the decoder, pings are answered, a close ends the
 /// subscriber. Shared by both receivers.
 /// </summary>
-internal sealed class FrameReader(MessageDecoder decoder, DeliveryTracker tracker)
+internal sealed class FrameReader(MessageDecoder decoder, DeliveryTracker tracker) : IStreamReader
 {
     public DeliveryTracker Tracker => tracker;
 

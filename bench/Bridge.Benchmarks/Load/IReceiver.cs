@@ -1,6 +1,6 @@
 namespace Bridge.Benchmarks.Load;
 
-/// <summary>Reads many subscriber sockets and feeds what arrives to a <see cref="FrameReader"/>.</summary>
+/// <summary>Reads many subscriber sockets and feeds what arrives to an <see cref="IStreamReader"/>.</summary>
 internal interface IReceiver : IDisposable
 {
     /// <summary>Starts reading <paramref name="subscriber"/>, whose handshake is done.</summary>

@@ -10,6 +10,7 @@ internal sealed class Subscriber : IDisposable
 {
     private readonly Lock _sendLock = new();
     private readonly uint _maskKey;
+    private volatile bool _ready;
 
     public Subscriber(int id, Socket socket, ReadOnlySpan<byte> leftover)
     {
@@ -49,6 +50,25 @@ internal sealed class Subscriber : IDisposable
     public byte[]? PartialRecord { get; set; }
 
     public int PartialRecordLength { get; set; }
+
+    /// <summary>Whether it is subscribed (plain WebSockets: once open; JSON: after <c>subscribed</c>; SSE: after the welcome event).</summary>
+    public bool Ready
+    {
+        get => _ready;
+        set => _ready = value;
+    }
+
+    /// <summary>JSON subprotocol: whether the <c>welcome</c> came.</summary>
+    public bool Welcomed { get; set; }
+
+    /// <summary>JSON subprotocol: the topic sequence of the last update received (at first, the one <c>subscribed</c> named).</summary>
+    public long Sequence { get; set; } = -1;
+
+    /// <summary>Room to unescape a JSON string into (rare: the benchmark payload needs no escapes).</summary>
+    public byte[]? Scratch { get; set; }
+
+    /// <summary>SSE: the state of the chunked event stream.</summary>
+    public SseStreamState? Sse { get; init; }
 
     /// <summary>The index this subscriber must receive next; -1 until its first message.</summary>
     public long Expected { get; set; } = -1;

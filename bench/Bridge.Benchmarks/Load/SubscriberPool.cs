@@ -13,13 +13,13 @@ internal sealed class SubscriberPool : IDisposable
     private readonly IReceiver _receiver;
     private Timer? _keepAlive;
 
-    public SubscriberPool(ReceiverKind kind, FrameReader reader, int capacity)
+    public SubscriberPool(ReceiverKind kind, IStreamReader reader, int capacity)
     {
         Reader = reader;
         _receiver = kind == ReceiverKind.Epoll ? new EpollReceiver(reader, capacity) : new AsyncReceiver(reader);
     }
 
-    public FrameReader Reader { get; }
+    public IStreamReader Reader { get; }
 
     /// <summary>Reads that returned data, over all subscribers.</summary>
     public long Reads => _receiver.Reads;
@@ -46,8 +46,8 @@ internal sealed class SubscriberPool : IDisposable
         }
     }
 
-    /// <summary>Connects <paramref name="count"/> more subscribers to <paramref name="target"/> on <paramref name="server"/>.</summary>
-    public async Task ConnectAsync(int count, IPEndPoint server, string target, byte[]? firstFrame, CancellationToken cancellationToken)
+    /// <summary>Connects <paramref name="count"/> more subscribers to <paramref name="server"/>, speaking <paramref name="protocol"/>.</summary>
+    public async Task ConnectAsync(int count, IPEndPoint server, SubscriberProtocol protocol, CancellationToken cancellationToken)
     {
         var first = Count;
         var next = first - 1;
@@ -61,8 +61,7 @@ internal sealed class SubscriberPool : IDisposable
             {
                 try
                 {
-                    var (socket, leftover) = WebSocketConnector.Connect(server, LoopbackSources.ForConnection(id), target, firstFrame, TimeSpan.FromSeconds(30));
-                    var subscriber = new Subscriber(id, socket, leftover);
+                    var subscriber = protocol.Connect(id, server, LoopbackSources.ForConnection(id), TimeSpan.FromSeconds(30));
                     lock (_subscribers)
                     {
                         _subscribers.Add(subscriber);
@@ -85,6 +84,27 @@ internal sealed class SubscriberPool : IDisposable
         if (failures.Count > 0)
         {
             throw new IOException($"{failures.Count} subscriber connection(s) failed after {Count - first} of {count} connected; first: {failures[0].Message}", failures[0]);
+        }
+    }
+
+    /// <summary>Waits until every subscriber is subscribed (<see cref="Subscriber.Ready"/>); false if one ended or time ran out.</summary>
+    public async Task<bool> WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var subscribers = Subscribers;
+            if (subscribers.All(s => s.Ready))
+            {
+                return true;
+            }
+
+            if (DateTime.UtcNow > deadline || subscribers.Any(s => s.EndReason is not null))
+            {
+                return false;
+            }
+
+            await Task.Delay(10, cancellationToken);
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 
 namespace Bridge.Benchmarks.Load;
 
@@ -9,23 +8,17 @@ internal static class WebSocketConnector
 {
     /// <summary>
     /// Connects from <paramref name="source"/> to <paramref name="server"/>, upgrades to a WebSocket
-    /// at <paramref name="target"/> and sends <paramref name="firstFrame"/> (if any). Returns the
-    /// socket (blocking, no timeouts) and the bytes that followed the 101 answer.
+    /// at <paramref name="target"/> (offering <paramref name="subprotocol"/>, if any, which the server
+    /// must then select) and sends <paramref name="firstFrame"/> (if any). Returns the socket (blocking, no
+    /// timeouts) and the bytes that followed the 101 answer.
     /// </summary>
-    public static (Socket Socket, byte[] Leftover) Connect(IPEndPoint server, IPAddress source, string target, byte[]? firstFrame, TimeSpan timeout)
+    public static (Socket Socket, byte[] Leftover) Connect(IPEndPoint server, IPAddress source, string target, byte[]? firstFrame, TimeSpan timeout, string? subprotocol = null)
     {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
-        {
-            NoDelay = true,
-            ReceiveTimeout = (int)timeout.TotalMilliseconds,
-            SendTimeout = (int)timeout.TotalMilliseconds,
-        };
+        var socket = ClientSocket.Open(server, source, timeout);
         try
         {
-            socket.Bind(new IPEndPoint(source, 0));
-            socket.Connect(server);
-            socket.Send(ClientFrames.UpgradeRequest(server.ToString(), target));
-            var leftover = ReadUpgradeAnswer(socket, target);
+            socket.Send(ClientFrames.UpgradeRequest(server.ToString(), target, subprotocol));
+            var leftover = ReadUpgradeAnswer(socket, target, subprotocol);
             if (firstFrame is not null)
             {
                 socket.Send(firstFrame);
@@ -43,45 +36,31 @@ internal static class WebSocketConnector
     }
 
     /// <summary>Reads the HTTP answer to an upgrade request; throws unless it is a valid 101.</summary>
-    public static byte[] ReadUpgradeAnswer(Socket socket, string target)
+    public static byte[] ReadUpgradeAnswer(Socket socket, string target, string? subprotocol = null)
     {
-        var buffer = new byte[8192];
-        var length = 0;
-        while (true)
-        {
-            var received = socket.Receive(buffer, length, buffer.Length - length, SocketFlags.None);
-            if (received == 0)
-            {
-                throw new IOException($"GET {target}: the server closed the connection during the upgrade");
-            }
-
-            length += received;
-            var end = buffer.AsSpan(0, length).IndexOf("\r\n\r\n"u8);
-            if (end >= 0)
-            {
-                CheckUpgradeAnswer(Encoding.ASCII.GetString(buffer, 0, end), target);
-                return buffer[(end + 4)..length];
-            }
-
-            if (length == buffer.Length)
-            {
-                throw new IOException($"GET {target}: the upgrade answer is larger than {buffer.Length} bytes");
-            }
-        }
+        var (head, leftover) = ClientSocket.ReadHead(socket, "GET " + target);
+        CheckUpgradeAnswer(head, target, subprotocol);
+        return leftover;
     }
 
-    public static void CheckUpgradeAnswer(string head, string target)
+    public static void CheckUpgradeAnswer(string head, string target, string? subprotocol = null)
     {
-        var lines = head.Split("\r\n");
-        if (!lines[0].StartsWith("HTTP/1.1 101", StringComparison.Ordinal))
+        var status = head.Split("\r\n")[0];
+        if (!status.StartsWith("HTTP/1.1 101", StringComparison.Ordinal))
         {
-            throw new IOException($"GET {target}: expected 101 Switching Protocols, got \"{lines[0]}\"");
+            throw new IOException($"GET {target}: expected 101 Switching Protocols, got \"{status}\"");
         }
 
-        var accept = lines.FirstOrDefault(l => l.StartsWith("Sec-WebSocket-Accept:", StringComparison.OrdinalIgnoreCase));
-        if (accept is null || accept["Sec-WebSocket-Accept:".Length..].Trim() != ClientFrames.ExpectedAccept)
+        var accept = ClientSocket.Header(head, "Sec-WebSocket-Accept");
+        if (accept != ClientFrames.ExpectedAccept)
         {
             throw new IOException($"GET {target}: missing or wrong Sec-WebSocket-Accept ({accept})");
+        }
+
+        var selected = ClientSocket.Header(head, "Sec-WebSocket-Protocol");
+        if (subprotocol is not null && selected != subprotocol)
+        {
+            throw new IOException($"GET {target}: the server selected subprotocol \"{selected}\", expected \"{subprotocol}\"");
         }
     }
 }

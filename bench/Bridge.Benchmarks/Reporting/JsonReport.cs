@@ -35,6 +35,7 @@ internal static class JsonReport
                 WarmupSeconds = settings.Warmup.TotalSeconds,
                 settings.Window,
                 settings.PayloadSizes,
+                settings.ProtocolPayloadSizes,
                 settings.Rate,
                 settings.SmallPayload,
                 IdleConnections = IdleDensityScenario.Connections(settings),
@@ -48,6 +49,19 @@ internal static class JsonReport
                 settings.Smoke,
             },
             report.Unavailable,
+            // (g) next to (a): deliveries/s and allocations of the bridge's plain, JSON and SSE subscribers, per payload size.
+            ProtocolComparison = ProtocolComparison.For(report).Select(c => new
+            {
+                PayloadBytes = c.PayloadSize,
+                PlainDeliveriesPerS = c.Plain?.Median(Metric.DeliveriesPerSecond),
+                JsonDeliveriesPerS = c.Json?.Median(Metric.DeliveriesPerSecond),
+                SseDeliveriesPerS = c.Sse?.Median(Metric.DeliveriesPerSecond),
+                c.JsonVsPlain,
+                c.SseVsPlain,
+                PlainAllocBytesPerDelivery = c.Plain?.Median(Metric.AllocatedBytesPerDelivery),
+                JsonAllocBytesPerDelivery = c.Json?.Median(Metric.AllocatedBytesPerDelivery),
+                SseAllocBytesPerDelivery = c.Sse?.Median(Metric.AllocatedBytesPerDelivery),
+            }),
             Summary = report.Summary().Select(row => new
             {
                 row.Scenario,

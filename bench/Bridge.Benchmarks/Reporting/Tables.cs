@@ -91,6 +91,8 @@ internal static class Tables
             ["connect+close cycles/s", "generator CPU", "server CPU"],
             r => [RateCell(r, Metric.ChurnPerSecond), Cell(r, Metric.GeneratorCpu, Percent), Cell(r, Metric.ServerCpu, Percent)]);
 
+        ProtocolSection(md, report);
+
         var failed = report.Results.Where(r => !r.Passed).ToList();
         md.AppendLine("## Checks");
         md.AppendLine();
@@ -123,6 +125,49 @@ internal static class Tables
         md.AppendLine("Allocations are read inside the .NET servers by bench/AllocationProbe, a startup hook (`DOTNET_STARTUP_HOOKS`) that answers `GC.GetTotalAllocatedBytes(precise: true)` on a Unix socket; the servers themselves are unchanged. n/a: not a .NET server.");
         return md.ToString();
     }
+
+    /// <summary>(g): the bridge's JSON and SSE subscribers next to its plain ones of (a), per payload size, and the ratios.</summary>
+    private static void ProtocolSection(StringBuilder md, RunReport report)
+    {
+        var comparisons = ProtocolComparison.For(report);
+        if (comparisons.Count == 0)
+        {
+            return;
+        }
+
+        var settings = report.Settings;
+        md.AppendLine(CultureInfo.InvariantCulture, $"## (g) Bridge only: broadcast throughput by subscriber protocol — {settings.Subscribers:N0} subscribers, closed loop with at most {settings.Window} messages in flight");
+        md.AppendLine();
+        md.AppendLine("| protocol | payload | deliveries/s | messages/s | generator CPU | server CPU | other CPU | messages/read | allocated/delivery | vs plain | checks |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        foreach (var comparison in comparisons)
+        {
+            foreach (var (protocol, row, ratio) in new[] { ("plain (a)", comparison.Plain, (double?)1), ("json", comparison.Json, comparison.JsonVsPlain), ("sse", comparison.Sse, comparison.SseVsPlain) })
+            {
+                if (row is null)
+                {
+                    continue;
+                }
+
+                md.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {protocol} | {comparison.Payload} | {RateCell(row, Metric.DeliveriesPerSecond)} | {Cell(row, Metric.MessagesPerSecond, BenchConsole.Rate)} | {Cell(row, Metric.GeneratorCpu, Percent)} | {Cell(row, Metric.ServerCpu, Percent)} | {Cell(row, Metric.OtherCpu, Percent)} | {Cell(row, Metric.FramesPerRead, v => Number(v, "0.0"))} | {Cell(row, Metric.AllocatedBytesPerDelivery, v => Number(v, "0.0") + " B")} | {(ratio is { } r ? Number(r, "0.00") + "×" : NotMeasured)} | {(row.Passed ? "passed" : "**FAILED**")} |");
+            }
+        }
+
+        md.AppendLine();
+        foreach (var comparison in comparisons)
+        {
+            md.AppendLine(comparison.Plain is null
+                ? $"At {comparison.Payload}: no plain numbers to compare with (run (a) too)."
+                : $"At {comparison.Payload}: JSON = {Ratio(comparison.JsonVsPlain)} plain, SSE = {Ratio(comparison.SseVsPlain)} plain.");
+        }
+
+        md.AppendLine();
+        md.AppendLine("JSON subscribers (`bridge.v1.json`, `subscribe` to the topic) get `message` envelopes that the bridge builds once per update and shares; SSE subscribers (`GET /sse`) get events built per connection by design (each event's `id` names that stream's positions), sent chunked. The plain rows are (a)'s.");
+        md.AppendLine();
+    }
+
+    private static string Ratio(double? ratio) => ratio is { } r ? Number(r, "0.00") + "×" : NotMeasured;
 
     private static void Section(StringBuilder md, IReadOnlyList<SummaryRow> all, string scenario, string title, string[] columns, Func<SummaryRow, string[]> cells)
     {

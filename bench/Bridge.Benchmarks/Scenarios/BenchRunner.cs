@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Bridge.Benchmarks.Infrastructure;
+using Bridge.Benchmarks.Load;
 using Bridge.Benchmarks.Reporting;
 using Bridge.Benchmarks.Servers;
 
@@ -56,19 +57,40 @@ internal sealed class BenchRunner(BenchContext context)
         {
             foreach (var scenario in settings.Scenarios)
             {
-                var sizes = scenario == ScenarioId.A ? settings.PayloadSizes : [settings.SmallPayload];
+                var sizes = scenario switch
+                {
+                    ScenarioId.A => settings.PayloadSizes,
+                    ScenarioId.G => settings.ProtocolPayloadSizes,
+                    _ => [settings.SmallPayload],
+                };
                 foreach (var size in sizes)
                 {
                     foreach (var server in servers.Where(s => Applies(scenario, s.Kind)))
                     {
-                        yield return new ScenarioRun(context, server, scenario, size, scenario == ScenarioId.A ? SizeLabel(size) : "", repetition);
+                        if (scenario == ScenarioId.G)
+                        {
+                            foreach (var mode in OtherProtocols)
+                            {
+                                yield return new ScenarioRun(context, server, scenario, size, ProtocolVariant(mode, size), repetition, mode);
+                            }
+                        }
+                        else
+                        {
+                            yield return new ScenarioRun(context, server, scenario, size, scenario == ScenarioId.A ? SizeLabel(size) : "", repetition);
+                        }
                     }
                 }
             }
         }
     }
 
-    /// <summary>(a), (b), (c) compare every server; (d), (e), (f) exercise the bridge's own paths.</summary>
+    /// <summary>(g)'s subscriber protocols, besides (a)'s plain WebSockets.</summary>
+    public static readonly SubscriberMode[] OtherProtocols = [SubscriberMode.Json, SubscriberMode.Sse];
+
+    /// <summary>(g)'s variant: protocol and payload size, "json 64 B".</summary>
+    public static string ProtocolVariant(SubscriberMode mode, int size) => mode.ToString().ToLowerInvariant() + " " + SizeLabel(size);
+
+    /// <summary>(a), (b), (c) compare every server; (d), (e), (f), (g) exercise the bridge's own paths.</summary>
     public static bool Applies(ScenarioId scenario, ServerKind server) =>
         scenario is ScenarioId.A or ScenarioId.B or ScenarioId.C || server == ServerKind.Bridge;
 
@@ -84,7 +106,7 @@ internal sealed class BenchRunner(BenchContext context)
         var clock = Stopwatch.StartNew();
         var scenario = run.Scenario switch
         {
-            ScenarioId.A => ThroughputScenario.RunAsync(run, timeout.Token),
+            ScenarioId.A or ScenarioId.G => ThroughputScenario.RunAsync(run, timeout.Token),
             ScenarioId.B => LatencyScenario.RunAsync(run, timeout.Token),
             ScenarioId.C => IdleDensityScenario.RunAsync(run, timeout.Token),
             ScenarioId.D => PublisherStreamScenario.RunAsync(run, timeout.Token),

@@ -6,18 +6,20 @@ namespace Bridge.Benchmarks.Scenarios;
 
 /// <summary>
 /// A started server with subscribers and a publisher: the set-up of the broadcast scenarios (a),
-/// (b), (c) and of the steady subscribers in (f). Disposing tears all of it down, server last.
+/// (b), (c), (g) and of the steady subscribers in (f). Disposing tears all of it down, server last.
 /// </summary>
 internal sealed class BroadcastSession : IAsyncDisposable
 {
     private readonly ScenarioRun _run;
+    private readonly SubscriberProtocol _subscribers;
     private PublishLoop? _loop;
 
     private BroadcastSession(ScenarioRun run, ServerProcess server, int capacity)
     {
         _run = run;
         Server = server;
-        Pool = new SubscriberPool(run.Context.Settings.Receiver, new FrameReader(run.Server.Decoder, Tracker), capacity);
+        _subscribers = run.Server.Subscribers(run.Mode);
+        Pool = new SubscriberPool(run.Context.Settings.Receiver, _subscribers.CreateReader(Tracker), capacity);
         if (run.Server.SubscriberKeepAlive is { } keepAlive)
         {
             Pool.StartKeepAlive(keepAlive, TimeSpan.FromSeconds(10));
@@ -40,10 +42,18 @@ internal sealed class BroadcastSession : IAsyncDisposable
         return new BroadcastSession(run, server, capacity);
     }
 
-    /// <summary>Connects <paramref name="count"/> more subscribers; every message armed from now on must reach all of them.</summary>
+    /// <summary>
+    /// Connects <paramref name="count"/> more subscribers and waits until each is subscribed (at once
+    /// for plain WebSockets); every message armed from now on must reach all of them.
+    /// </summary>
     public async Task AddSubscribersAsync(int count, CancellationToken cancellationToken)
     {
-        await Pool.ConnectAsync(count, ScenarioRun.EndPoint(Server), _run.Server.SubscribeTarget, _run.Server.SubscriberFirstFrame, cancellationToken);
+        await Pool.ConnectAsync(count, ScenarioRun.EndPoint(Server), _subscribers, cancellationToken);
+        if (!await Pool.WaitUntilReadyAsync(TimeSpan.FromSeconds(30), cancellationToken))
+        {
+            throw new ScenarioFailedException($"{Pool.Subscribers.Count(s => !s.Ready)} of {Pool.Count} subscribers were not subscribed within 30 s: {string.Join("; ", Tracker.Errors.Take(3))}");
+        }
+
         Tracker.Recipients = Pool.Count;
     }
 

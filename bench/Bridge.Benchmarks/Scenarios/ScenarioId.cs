@@ -20,4 +20,7 @@ internal enum ScenarioId
 
     /// <summary>(f) Connection churn while publishing (bridge only).</summary>
     F,
+
+    /// <summary>(g) Broadcast throughput as (a), over the JSON subprotocol and SSE (bridge only).</summary>
+    G,
 }

@@ -8,10 +8,10 @@ internal sealed class ScenarioResult
 {
     public required string Server { get; init; }
 
-    /// <summary>The scenario's letter, "a" … "f".</summary>
+    /// <summary>The scenario's letter, "a" … "g".</summary>
     public required string Scenario { get; init; }
 
-    /// <summary>What varies within the scenario (the payload size), or "".</summary>
+    /// <summary>What varies within the scenario (the payload size; in (g) the protocol and the size, "json 64 B"), or "".</summary>
     public required string Variant { get; init; }
 
     public required int Repetition { get; init; }

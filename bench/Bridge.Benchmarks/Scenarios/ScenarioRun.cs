@@ -1,11 +1,12 @@
 using System.Net;
 using Bridge.Benchmarks.Infrastructure;
+using Bridge.Benchmarks.Load;
 using Bridge.Benchmarks.Servers;
 
 namespace Bridge.Benchmarks.Scenarios;
 
 /// <summary>One scenario against one server in one repetition: what it needs, and where its result goes.</summary>
-internal sealed class ScenarioRun(BenchContext context, ServerDefinition server, ScenarioId scenario, int payloadSize, string variant, int repetition)
+internal sealed class ScenarioRun(BenchContext context, ServerDefinition server, ScenarioId scenario, int payloadSize, string variant, int repetition, SubscriberMode mode = SubscriberMode.Plain)
 {
     public BenchContext Context { get; } = context;
 
@@ -14,6 +15,9 @@ internal sealed class ScenarioRun(BenchContext context, ServerDefinition server,
     public ScenarioId Scenario { get; } = scenario;
 
     public int PayloadSize { get; } = payloadSize;
+
+    /// <summary>How the subscribers connect: plain WebSockets except in (g).</summary>
+    public SubscriberMode Mode { get; } = mode;
 
     public ScenarioResult Result { get; } = new()
     {

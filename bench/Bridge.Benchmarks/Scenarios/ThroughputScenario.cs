@@ -5,7 +5,8 @@ namespace Bridge.Benchmarks.Scenarios;
 /// <summary>
 /// (a) Broadcast throughput: N subscribers on one topic, a closed loop that keeps at most W
 /// messages in flight (published, not yet received by every subscriber), the same W for every
-/// server; deliveries per second over the measuring window after a warm-up.
+/// server; deliveries per second over the measuring window after a warm-up. (g) is the same over
+/// the bridge's JSON subprotocol and SSE (<see cref="ScenarioRun.Mode"/>).
 /// </summary>
 internal static class ThroughputScenario
 {
@@ -21,7 +22,7 @@ internal static class ThroughputScenario
         }
 
         await session.Loop.PrimeAsync(settings.Subscribers, TimeSpan.FromSeconds(30), cancellationToken);
-        run.Progress($"{settings.Subscribers} subscribers connected; publishing with a window of {settings.Window}");
+        run.Progress($"{settings.Subscribers} {run.Mode.ToString().ToLowerInvariant()} subscribers connected; publishing with a window of {settings.Window}");
 
         using var stop = new CancellationTokenSource();
         var publishing = Task.Run(() => session.Loop.RunClosedAsync(settings.Window, stop.Token), CancellationToken.None);

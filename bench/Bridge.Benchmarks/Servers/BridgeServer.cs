@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Bridge.Benchmarks.Infrastructure;
+using Bridge.Benchmarks.Load;
 using Bridge.Benchmarks.Publishers;
 
 namespace Bridge.Benchmarks.Servers;
@@ -8,7 +9,7 @@ namespace Bridge.Benchmarks.Servers;
 /// <summary>
 /// The bridge, its Release build started as <c>dotnet Bridge.dll</c> with both listeners on
 /// loopback port 0; the bound ports come from its start-up log lines. Subscribers use
-/// <c>/ws?topic=bench</c>; the publisher is one gRPC <c>Publish</c> stream.
+/// <c>/ws?topic=bench</c> (in (g) also the JSON subprotocol and SSE); the publisher is one gRPC <c>Publish</c> stream.
 /// </summary>
 internal sealed partial class BridgeServer : ServerDefinition
 {
@@ -25,6 +26,14 @@ internal sealed partial class BridgeServer : ServerDefinition
     public override string SubscribeTarget => "/ws?topic=" + Topic;
 
     public override bool IsDotNet => true;
+
+    /// <summary>Plain WebSockets; JSON-subprotocol WebSockets to <c>/ws</c> that subscribe by request; SSE streams of <c>/sse?topic=bench</c>.</summary>
+    public override SubscriberProtocol Subscribers(SubscriberMode mode) => mode switch
+    {
+        SubscriberMode.Json => new WebSocketSubscribers("/ws", null, new JsonEnvelopeDecoder(Topic), JsonEnvelopeDecoder.Subprotocol),
+        SubscriberMode.Sse => new SseSubscribers("/sse?topic=" + Topic),
+        _ => base.Subscribers(mode),
+    };
 
     public override Task<string?> PrepareAsync(BenchContext context, CancellationToken cancellationToken) =>
         Task.FromResult(MissingBuild(Dll(context), context.Layout.Output("bench/AllocationProbe", "AllocationProbe")));

@@ -26,6 +26,11 @@ internal abstract partial class ServerDefinition
 
     public virtual MessageDecoder Decoder => PlainDecoder.Instance;
 
+    /// <summary>How subscribers connect in <paramref name="mode"/>: plain WebSockets, for every server.</summary>
+    public virtual SubscriberProtocol Subscribers(SubscriberMode mode) => mode == SubscriberMode.Plain
+        ? new WebSocketSubscribers(SubscribeTarget, SubscriberFirstFrame, Decoder)
+        : throw new NotSupportedException($"{Name} has no {mode} subscribers");
+
     /// <summary>Whether the allocation probe can be loaded into it (.NET servers).</summary>
     public virtual bool IsDotNet => false;
 

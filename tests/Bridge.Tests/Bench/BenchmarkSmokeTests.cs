@@ -12,13 +12,14 @@ public sealed class BenchmarkSmokeTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(4);
 
-    /// <summary>What smoke runs: (a) twice (64 B, 4 KiB), (b), (c) on every server; (d), (e), (f) on the bridge.</summary>
+    /// <summary>What smoke runs: (a) twice (64 B, 4 KiB), (b), (c) on every server; (d), (e), (f), (g) on the bridge.</summary>
     private static readonly (string Server, string Scenario)[] Expected =
     [
         .. new[] { "bridge", "naive", "raw", "signalr" }.SelectMany(server => new[] { "a", "b", "c" }.Select(scenario => (server, scenario))),
         ("bridge", "d"),
         ("bridge", "e"),
         ("bridge", "f"),
+        ("bridge", "g"),
     ];
 
     [Fact]
@@ -50,7 +51,10 @@ public sealed class BenchmarkSmokeTests
                 Assert.True(matching.All(r => r.Passed), $"{server} ({scenario}) failed its checks:\n{printed}");
             }
 
-            Assert.Equal(Expected.Length + 4, runs.Count); // (a) runs twice per server: 64 B and 4 KiB.
+            // (a) runs twice per server (64 B and 4 KiB); (g) twice (JSON and SSE, at 64 B).
+            Assert.Equal(Expected.Length + 4 + 1, runs.Count);
+            Assert.Equal(2, runs.Count(r => r.Scenario == "g"));
+            Assert.Contains("JSON = ", markdown, StringComparison.Ordinal);
             Assert.True(File.Exists(Path.Combine(output.FullName, "throughput.png")), "throughput.png was not written");
             Assert.True(File.Exists(Path.Combine(output.FullName, "latency-cdf.png")), "latency-cdf.png was not written");
         }
