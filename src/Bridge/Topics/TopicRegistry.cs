@@ -27,6 +27,7 @@ internal sealed class TopicRegistry
     private readonly int _historyCapacity;
     private readonly long _maxAgeTicks;
     private readonly long _maxBytes;
+    private readonly long _hardLimit;
     private readonly Lock _budgetGate = new();
     private readonly Channel<bool> _budgetExceeded = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private long _retainedBytes;
@@ -41,6 +42,7 @@ internal sealed class TopicRegistry
         _historyCapacity = history.MaxMessages;
         _maxAgeTicks = (long)(history.MaxAge.TotalSeconds * time.TimestampFrequency);
         _maxBytes = history.MaxBytes;
+        _hardLimit = _maxBytes + _maxBytes / 4;
         _remove = topic => _topics.TryRemove(KeyValuePair.Create(topic.Name, topic));
         metrics.ObserveTopics(() => _topics.Count, () => Interlocked.Read(ref _retainedBytes));
     }
@@ -87,7 +89,13 @@ internal sealed class TopicRegistry
             }
         }
 
-        AddRetained(delta);
+        if (AddRetained(delta) > _hardLimit)
+        {
+            // The sweeper has fallen behind a fast publisher: this publisher pays, so the budget
+            // stays a bound (at most a quarter over) however fast updates come.
+            EnforceBudget();
+        }
+
         return message;
     }
 
@@ -124,14 +132,24 @@ internal sealed class TopicRegistry
     /// <summary>Signalled when the retained bytes exceed the budget; <see cref="TopicSweeper"/> then runs <see cref="EnforceBudget"/>.</summary>
     public ChannelReader<bool> BudgetExceeded => _budgetExceeded.Reader;
 
-    private void AddRetained(long delta)
+    /// <returns>The retained bytes after the change, or 0 when nothing needs enforcing.</returns>
+    private long AddRetained(long delta)
     {
-        // Never enforced inline: publishers and joining connections (under the presence lock) must
-        // not pay for a scan of every topic. The bound may be overshot briefly.
-        if (delta != 0 && Interlocked.Add(ref _retainedBytes, delta) > Math.Max(_maxBytes, Interlocked.Read(ref _enforceAbove)))
+        // Normally enforced by the sweeper: publishers and joining connections (under the presence
+        // lock) do not pay for a scan of every topic, and the bound may be overshot briefly.
+        if (delta == 0)
         {
-            _budgetExceeded.Writer.TryWrite(true);
+            return 0;
         }
+
+        var retained = Interlocked.Add(ref _retainedBytes, delta);
+        if (retained <= Math.Max(_maxBytes, Interlocked.Read(ref _enforceAbove)))
+        {
+            return 0;
+        }
+
+        _budgetExceeded.Writer.TryWrite(true);
+        return retained;
     }
 
     /// <summary>

@@ -167,13 +167,14 @@ public sealed class HistoryBoundsTests
                 Assert.Equal((++keptSequence, epoch), (kept.Sequence, kept.Epoch));
             }
 
-            // The sweeper enforces the budget in the background: a short overshoot, never a growing one.
+            // The sweeper enforces the budget in the background; a publisher that outruns it enforces it
+            // itself past a quarter over, so the overshoot is bounded, never growing.
             maxRetained = Math.Max(maxRetained, topics.RetainedBytes);
             maxCount = Math.Max(maxCount, topics.Count);
         }
 
         await Eventually.TrueAsync(() => topics.RetainedBytes <= budget, "retained bytes stayed over History:MaxBytes");
-        Assert.InRange(maxRetained, 0, 2 * budget);
+        Assert.InRange(maxRetained, 0, budget + budget / 4 + 4096);
         Assert.InRange(maxCount, 2, (int)(2 * budget / 2500) + 2);
         Assert.True(evicted.GetMeasurementSnapshot().EvaluateAsCounter() >= 250, "idle topics were not evicted over the budget");
         Assert.NotNull(topics.Find("kept"));
