@@ -30,6 +30,7 @@ internal static class BridgeServiceCollectionExtensions
         services.AddHostedService<TopicSweeper>();
         services.AddSingleton<ConnectionRegistry>();
         services.AddSingleton<PublisherRegistry>();
+        services.AddSingleton<PublisherShutdown>();
         services.AddSingleton<IConnectionObserver>(sp => sp.GetRequiredService<PublisherRegistry>());
         services.AddSingleton<IClientMessageSink>(sp => sp.GetRequiredService<PublisherRegistry>());
         services.AddSingleton<IBroker, InMemoryBroker>();
@@ -50,7 +51,7 @@ internal static class BridgeServiceCollectionExtensions
         services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<BridgeOptions>, BridgeListeners>((kestrel, options, listeners) => listeners.Configure(kestrel, options.Value));
         services.AddOptions<HostOptions>()
-            .Configure<IOptions<BridgeOptions>>((host, options) => host.ShutdownTimeout = options.Value.DrainTimeout + TimeSpan.FromSeconds(1));
+            .Configure<IOptions<BridgeOptions>>((host, options) => host.ShutdownTimeout = options.Value.DrainTimeout + TimeSpan.FromSeconds(2));
 
         services.AddGrpc();
         services.AddOptions<GrpcServiceOptions>()

@@ -15,7 +15,7 @@ internal sealed partial class BridgeService(
     UpdatePublisher publisher,
     PublisherRegistry publishers,
     ConnectionRegistry connections,
-    IHostApplicationLifetime lifetime,
+    PublisherShutdown shutdown,
     IOptions<BridgeOptions> options,
     TimeProvider time,
     ILogger<BridgeService> logger) : V1.Bridge.BridgeBase
@@ -31,6 +31,7 @@ internal sealed partial class BridgeService(
         ServerCallContext context)
     {
         var call = context.CancellationToken;
+        using var tracked = shutdown.Track();
         using var stream = publishers.Create(context.Peer);
         var present = connections.SnapshotWhile(() => publishers.Add(stream));
         Log.Opened(logger, stream.Id, stream.Peer, present.Length);
@@ -41,7 +42,7 @@ internal sealed partial class BridgeService(
         var writer = stream.RunWriterAsync(responseStream, opening, writing.Token);
 
         // Shutdown stops the reading (and any wait for an ack credit), not the writing: acks still go out.
-        using var reading = CancellationTokenSource.CreateLinkedTokenSource(call, lifetime.ApplicationStopping);
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(call, shutdown.Stopping);
         RpcException? failure = null;
         try
         {
@@ -67,7 +68,7 @@ internal sealed partial class BridgeService(
         }
 
         // Decided now, before draining: it is shutdown that ended the reading, whatever happens to the call meanwhile.
-        var shuttingDown = lifetime.ApplicationStopping.IsCancellationRequested && !call.IsCancellationRequested;
+        var shuttingDown = shutdown.IsStopping && !call.IsCancellationRequested;
 
         // Every update received was acked into the outbox; let the writer deliver those acks.
         await DrainAsync(writer, writing);
@@ -92,7 +93,7 @@ internal sealed partial class BridgeService(
     /// </summary>
     private async Task DrainAsync(Task writer, CancellationTokenSource writing)
     {
-        await writer.WaitAsync(lifetime.ApplicationStopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await writer.WaitAsync(shutdown.Stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (!writer.IsCompleted)
         {
             await writer.WaitAsync(options.Value.DrainTimeout, time).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
