@@ -50,6 +50,10 @@ internal static class BridgeServiceCollectionExtensions
 
         services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<BridgeOptions>, BridgeListeners>((kestrel, options, listeners) => listeners.Configure(kestrel, options.Value));
+        // Socket continuations run on the epoll thread instead of hopping to the thread pool first:
+        // every handler here is non-blocking (enqueue, never wait on a client), so nothing stalls it.
+        services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>()
+            .Configure(sockets => sockets.UnsafePreferInlineScheduling = true);
         services.AddOptions<HostOptions>()
             .Configure<IOptions<BridgeOptions>>((host, options) => host.ShutdownTimeout = options.Value.DrainTimeout + TimeSpan.FromSeconds(2));
 
