@@ -47,6 +47,9 @@ internal sealed class TopicRegistry
         metrics.ObserveTopics(() => _topics.Count, () => Interlocked.Read(ref _retainedBytes));
     }
 
+    /// <summary>Raised after every sweep and budget enforcement (for diagnostics and tests, which wait on it instead of polling).</summary>
+    public event Action? Maintained;
+
     /// <summary>How many topics are held (for tests and diagnostics).</summary>
     public int Count => _topics.Count;
 
@@ -127,6 +130,8 @@ internal sealed class TopicRegistry
 
             AddRetained(delta);
         }
+
+        Maintained?.Invoke();
     }
 
     /// <summary>Signalled when the retained bytes exceed the budget; <see cref="TopicSweeper"/> then runs <see cref="EnforceBudget"/>.</summary>
@@ -158,6 +163,12 @@ internal sealed class TopicRegistry
     /// then the oldest history of subscribed topics.
     /// </summary>
     public void EnforceBudget()
+    {
+        EnforceBudgetOnce();
+        Maintained?.Invoke();
+    }
+
+    private void EnforceBudgetOnce()
     {
         lock (_budgetGate)
         {

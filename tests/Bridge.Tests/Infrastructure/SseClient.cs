@@ -28,8 +28,40 @@ internal sealed class SseClient : IDisposable
     /// <summary>The last id seen, as <c>EventSource.lastEventId</c> would hold it.</summary>
     public string LastEventId { get; private set; } = string.Empty;
 
+    private readonly Lock _commentsGate = new();
+    private (int Count, TaskCompletionSource Signal)? _commentsWanted;
+
     /// <summary>Comment lines seen (heartbeats).</summary>
     public int Comments { get; private set; }
+
+    /// <summary>Completes once <paramref name="count"/> comments were read; a receive must be pending to read them.</summary>
+    public Task WaitForCommentsAsync(int count)
+    {
+        lock (_commentsGate)
+        {
+            if (Comments >= count)
+            {
+                return Task.CompletedTask;
+            }
+
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _commentsWanted = (count, signal);
+            return signal.Task.WaitAsync(TestTimeouts.Signal);
+        }
+    }
+
+    private void CountComment()
+    {
+        lock (_commentsGate)
+        {
+            Comments++;
+            if (_commentsWanted is { } wanted && Comments >= wanted.Count)
+            {
+                wanted.Signal.TrySetResult();
+                _commentsWanted = null;
+            }
+        }
+    }
 
     public string? Retry { get; private set; }
 
@@ -75,7 +107,7 @@ internal sealed class SseClient : IDisposable
 
             if (line[0] == ':')
             {
-                Comments++;
+                CountComment();
                 continue;
             }
 

@@ -25,7 +25,7 @@ public sealed class SseStreamTests
 
         // Heartbeats are comments: the stream stays open and no event is dispatched for them.
         var next = client.ReceiveAsync();
-        await Eventually.TrueAsync(() => client.Comments >= 2, "no heartbeat comments arrived");
+        await client.WaitForCommentsAsync(2);
         Assert.False(next.IsCompleted, "a heartbeat was dispatched as an event");
         await backend.PublishTextAsync("quiet", "after heartbeats");
         Assert.Equal("after heartbeats", (await next).Data);

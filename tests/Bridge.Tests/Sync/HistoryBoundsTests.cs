@@ -107,7 +107,7 @@ public sealed class HistoryBoundsTests
         }
 
         time.Advance(TimeSpan.FromSeconds(61));
-        await Eventually.TrueAsync(() => topics.Find("t")?.History.Count == 0, "the sweep did not expire history older than History:MaxAge");
+        await Maintenance.WaitUntilAsync(topics, () => topics.Find("t")?.History.Count == 0, "the sweep did not expire history older than History:MaxAge");
 
         using var late = await JsonClient.ConnectAsync(server);
         var answer = await late.SubscribeAsync("t", 0, epoch);
@@ -130,7 +130,7 @@ public sealed class HistoryBoundsTests
         var old = await backend.PublishTextAsync("t", "p1");
 
         time.Advance(TimeSpan.FromSeconds(61));
-        await Eventually.TrueAsync(() => topics.Find("t") is null, "the idle topic was not evicted after History:MaxAge");
+        await Maintenance.WaitUntilAsync(topics, () => topics.Find("t") is null, "the idle topic was not evicted after History:MaxAge");
 
         using var client = await JsonClient.ConnectAsync(server);
         var answer = await client.SubscribeAsync("t", 1, old.Epoch);
@@ -173,7 +173,7 @@ public sealed class HistoryBoundsTests
             maxCount = Math.Max(maxCount, topics.Count);
         }
 
-        await Eventually.TrueAsync(() => topics.RetainedBytes <= budget, "retained bytes stayed over History:MaxBytes");
+        await Maintenance.WaitUntilAsync(topics, () => topics.RetainedBytes <= budget, "retained bytes stayed over History:MaxBytes");
         Assert.InRange(maxRetained, 0, budget + budget / 4 + 4096);
         Assert.InRange(maxCount, 2, (int)(2 * budget / 2500) + 2);
         Assert.True(evicted.GetMeasurementSnapshot().EvaluateAsCounter() >= 250, "idle topics were not evicted over the budget");
@@ -226,7 +226,7 @@ public sealed class HistoryBoundsTests
         }
 
         var topics = server.Services.GetRequiredService<TopicRegistry>();
-        await Eventually.TrueAsync(() => topics.RetainedBytes <= 65536, "retained bytes stayed over History:MaxBytes");
+        await Maintenance.WaitUntilAsync(topics, () => topics.RetainedBytes <= 65536, "retained bytes stayed over History:MaxBytes");
         var again = await backend.PublishTextAsync("keep", "3");
         Assert.Equal((3ul, first.Epoch), (again.Sequence, again.Epoch));
     }

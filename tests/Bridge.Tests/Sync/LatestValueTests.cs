@@ -148,7 +148,7 @@ public sealed class LatestValueTests
         Assert.Equal("v2", await watcher.ReceiveTextAsync());
 
         time.Advance(TimeSpan.FromMinutes(5));
-        await Eventually.TrueAsync(() => topics.Find("prices.eur")?.History.Count == 0, "the sweep did not expire the history after History:MaxAge");
+        await Maintenance.WaitUntilAsync(topics, () => topics.Find("prices.eur")?.History.Count == 0, "the sweep did not expire the history after History:MaxAge");
 
         // The history is gone, the kept value is not.
         using var plain = await server.ConnectAsync("prices.eur");

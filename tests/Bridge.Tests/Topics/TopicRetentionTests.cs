@@ -33,7 +33,7 @@ public sealed class TopicRetentionTests
         Assert.Equal(2ul, (await backend.PublishTextAsync("kept", "two")).Sequence);
 
         time.Advance(TimeSpan.FromMinutes(2));
-        await Eventually.TrueAsync(() => topics.Count == 0, "idle topics were not evicted after History:MaxAge");
+        await Maintenance.WaitUntilAsync(topics, () => topics.Count == 0, "idle topics were not evicted after History:MaxAge");
         Assert.Equal(0, topics.RetainedBytes);
 
         var again = await backend.PublishTextAsync("kept", "three");
