@@ -18,14 +18,10 @@ public sealed class EventSourceTests(ChromiumFixture chromium)
     public async Task An_EventSource_whose_stream_the_bridge_ends_mid_burst_resumes_by_itself_with_no_gap_or_duplicate()
     {
         const int Total = 1_000;
-        await using var server = await BridgeServer.StartAsync(new Dictionary<string, string>
-        {
-            // A queue of one ends the stream as a slow consumer as soon as the page falls behind.
-            ["SendQueueLength"] = "1",
-            ["History:MaxMessages"] = Total.ToString(CultureInfo.InvariantCulture),
-            ["History:MaxBytes"] = (256L * 1024 * 1024).ToString(CultureInfo.InvariantCulture),
-            ["Sse:RetryInterval"] = "00:00:00.050",
-        });
+        // The stream ends as a slow consumer as soon as the page falls behind; the browser retries fast.
+        var settings = BridgeServer.SlowReaderBurst(Total);
+        settings["Sse:RetryInterval"] = "00:00:00.050";
+        await using var server = await BridgeServer.StartAsync(settings);
         using var slowConsumers = new MetricCollector<long>(server.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), BridgeMetrics.MeterName, "bridge.connections.slow_consumer");
         await using var backend = await PublisherSession.OpenAsync(server.Client);
         await using var browser = await chromium.NewPageAsync();

@@ -47,15 +47,9 @@ public sealed class JsClientResumeTests(ChromiumFixture chromium)
     public async Task A_client_closed_as_a_slow_consumer_mid_burst_reconnects_and_ends_with_every_update_once_in_order()
     {
         const int Total = 2_000;
-        await using var server = await BridgeServer.StartAsync(new Dictionary<string, string>
-        {
-            // A queue of one: the page's socket falls behind the burst at once, and every resume
-            // mid-burst is likely to be closed again, so the client resumes several times.
-            ["SendQueueLength"] = "1",
-            // The whole burst stays in history (32 MiB of payload), so every resume can recover.
-            ["History:MaxMessages"] = Total.ToString(CultureInfo.InvariantCulture),
-            ["History:MaxBytes"] = (256L * 1024 * 1024).ToString(CultureInfo.InvariantCulture),
-        });
+        // The page's socket falls behind the burst at once, and every resume mid-burst is likely to be
+        // closed again, so the client resumes several times; the whole burst stays in history.
+        await using var server = await BridgeServer.StartAsync(BridgeServer.SlowReaderBurst(Total));
         using var slowConsumers = new MetricCollector<long>(server.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), BridgeMetrics.MeterName, "bridge.connections.slow_consumer");
         await using var backend = await PublisherSession.OpenAsync(server.Client);
         await using var browser = await chromium.NewPageAsync();

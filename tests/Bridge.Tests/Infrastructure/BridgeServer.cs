@@ -90,6 +90,17 @@ internal sealed class BridgeServer : IAsyncDisposable
         return new Uri($"ws://{HttpUri.Authority}/ws{query}");
     }
 
+    /// <summary>
+    /// Settings for a burst that outruns a reader: a send queue of one, so the reader is closed as a
+    /// slow consumer mid-burst, and history holding the whole burst, so every resume can recover.
+    /// </summary>
+    public static Dictionary<string, string> SlowReaderBurst(int updates) => new()
+    {
+        ["SendQueueLength"] = "1",
+        ["History:MaxMessages"] = updates.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["History:MaxBytes"] = (256L * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
     /// <summary>The <c>/sse</c> URL with <paramref name="query"/> (already encoded).</summary>
     public Uri SseUri(string query) => new($"http://{HttpUri.Authority}/sse?{query}");
 
