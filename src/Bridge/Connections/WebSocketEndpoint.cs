@@ -52,9 +52,21 @@ internal sealed partial class WebSocketEndpoint(
         }
 
         var json = WebSocketHandshake.Offers(context, JsonEnvelopes.Subprotocol);
+        await RunAsync(admitted.Topics, json, subprotocol => WebSocketHandshake.AcceptAsync(context, subprotocol));
+    }
+
+    /// <summary>
+    /// Runs an admitted connection: subscribes it, completes the handshake with
+    /// <paramref name="accept"/> (which sends the 101 and returns the upgraded transport), then runs
+    /// its sender and receiver until it closes. Shared by the HTTP path above and
+    /// <see cref="DirectUpgradeMiddleware"/>.
+    /// </summary>
+    /// <returns>The WebSocket's final state: <see cref="WebSocketState.Closed"/> after a complete close handshake.</returns>
+    public async Task<WebSocketState> RunAsync(string[] topics, bool json, Func<string?, Task<Stream>> accept)
+    {
         using var connection = json
-            ? factory.Create(admitted.Topics, JsonProtocol.Instance, [.. admitted.Topics.Select(static t => new SubscriptionRequest(t))])
-            : factory.Create(admitted.Topics, PlainProtocol.Instance, [new SubscriptionRequest(TopicName.Broadcast), .. admitted.Topics.Select(static t => new SubscriptionRequest(t))]);
+            ? factory.Create(topics, JsonProtocol.Instance, [.. topics.Select(static t => new SubscriptionRequest(t))])
+            : factory.Create(topics, PlainProtocol.Instance, [new SubscriptionRequest(TopicName.Broadcast), .. topics.Select(static t => new SubscriptionRequest(t))]);
         if (json)
         {
             // First on the wire, before any subscription answer or update.
@@ -67,13 +79,13 @@ internal sealed partial class WebSocketEndpoint(
             Stream transport;
             try
             {
-                transport = await WebSocketHandshake.AcceptAsync(context, json ? JsonEnvelopes.Subprotocol : null);
+                transport = await accept(json ? JsonEnvelopes.Subprotocol : null);
             }
             catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
             {
                 // The client went away during the handshake.
                 Log.HandshakeFailed(logger, connection.Id, ex.Message);
-                return;
+                return WebSocketState.Aborted;
             }
 
             await using var stream = new CoalescingStream(transport);
@@ -84,6 +96,7 @@ internal sealed partial class WebSocketEndpoint(
             await reader.RunAsync(connection, socket);
             await sender;
             Log.Disconnected(logger, connection.Id, socket.CloseStatus is { } status ? (int)status : 0);
+            return socket.State;
         }
         finally
         {

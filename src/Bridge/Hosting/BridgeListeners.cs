@@ -1,5 +1,6 @@
 using System.Net;
 using Bridge.Configuration;
+using Bridge.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace Bridge.Hosting;
@@ -22,8 +23,8 @@ internal sealed class BridgeListeners
 
     public void Configure(KestrelServerOptions kestrel, BridgeOptions options)
     {
-        _http = Listen(kestrel, options.HttpUrl, HttpProtocols.Http1);
-        _grpc = Listen(kestrel, options.GrpcUrl, HttpProtocols.Http2);
+        _http = Listen(kestrel, options.HttpUrl, HttpProtocols.Http1, directUpgrades: true);
+        _grpc = Listen(kestrel, options.GrpcUrl, HttpProtocols.Http2, directUpgrades: false);
 
         // A backend that vanishes without FIN or RST (partition, lost node) would otherwise keep its
         // Publish stream registered, and its queue filling, for ever: HTTP/2 pings find it.
@@ -34,7 +35,7 @@ internal sealed class BridgeListeners
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    private static ListenOptions Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols)
+    private static ListenOptions Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols, bool directUpgrades)
     {
         // Validated at start-up by BridgeOptionsValidator; parsing again here cannot fail.
         if (!ListenerUrl.TryParse(url, out var listener, out var error))
@@ -46,6 +47,12 @@ internal sealed class BridgeListeners
         void Configure(ListenOptions options)
         {
             options.Protocols = protocols;
+            if (directUpgrades)
+            {
+                // Runs before Kestrel's HTTP layer: WebSocket upgrades of /ws skip it (see DirectUpgradeMiddleware).
+                options.Use(next => ActivatorUtilities.CreateInstance<DirectUpgradeMiddleware>(options.ApplicationServices, next).OnConnectionAsync);
+            }
+
             captured = options;
         }
 

@@ -66,6 +66,19 @@ internal static class WebSocketHandshake
         return context.Features.GetRequiredFeature<IHttpUpgradeFeature>().UpgradeAsync();
     }
 
+    /// <summary>
+    /// The 101 response for a connection upgraded without the HTTP layer
+    /// (<see cref="Connections.DirectUpgradeMiddleware"/>): the same headers <see cref="AcceptAsync"/> sends.
+    /// </summary>
+    public static byte[] SwitchingProtocols(string key, string? subprotocol) =>
+        Encoding.ASCII.GetBytes(
+            "HTTP/1.1 101 Switching Protocols\r\n" +
+            "Connection: Upgrade\r\n" +
+            "Upgrade: websocket\r\n" +
+            $"Sec-WebSocket-Accept: {ComputeAccept(key)}\r\n" +
+            (subprotocol is null ? string.Empty : $"Sec-WebSocket-Protocol: {subprotocol}\r\n") +
+            "\r\n");
+
     internal static string ComputeAccept(string key)
     {
         Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
@@ -75,7 +88,7 @@ internal static class WebSocketHandshake
         return Convert.ToBase64String(hash);
     }
 
-    private static bool IsValidKey(string key)
+    internal static bool IsValidKey(string key)
     {
         Span<byte> decoded = stackalloc byte[18];
         return key.Length == 24 && Convert.TryFromBase64String(key, decoded, out var written) && written == 16;

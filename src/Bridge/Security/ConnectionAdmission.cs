@@ -1,6 +1,7 @@
 using Bridge.Configuration;
 using Bridge.Topics;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 
 namespace Bridge.Security;
 
@@ -13,14 +14,16 @@ internal sealed class ConnectionAdmission(IOptions<BridgeOptions> options, IHost
 {
     private readonly int _maxTopics = options.Value.MaxTopicsPerConnection;
 
-    public Admission Admit(HttpContext context)
+    public Admission Admit(HttpContext context) => Admit(context.Request.Query["topic"]);
+
+    /// <param name="requested">The <c>topic</c> query parameters, decoded.</param>
+    public Admission Admit(StringValues requested)
     {
         if (lifetime.ApplicationStopping.IsCancellationRequested)
         {
             return Admission.Refuse(StatusCodes.Status503ServiceUnavailable, "the bridge is shutting down");
         }
 
-        var requested = context.Request.Query["topic"];
         if (requested.Count > _maxTopics)
         {
             return Admission.Refuse(StatusCodes.Status400BadRequest,

@@ -9,7 +9,7 @@ namespace Bridge.Topics;
 /// Thread-safety: every change happens under <see cref="Gate"/>. Assigning the next sequence,
 /// appending to history and queueing to the subscribers are one atomic step, and so are joining,
 /// reading the history for a replay and queueing that replay: a subscriber gets each update exactly
-/// once, either in its replay or live. The subscriber array is copy-on-write. A topic removed from
+/// once, either in its replay or live. A topic removed from
 /// its registry is <see cref="Retired"/>; whoever holds a retired instance looks the topic up again
 /// (and gets a new epoch).
 /// </remarks>
@@ -33,8 +33,10 @@ internal sealed class Topic(string name, TopicPolicy policy, int historyCapacity
     /// <summary>The last update, when the policy keeps it.</summary>
     public TopicMessage? Latest { get; private set; }
 
-    /// <summary>The current subscribers; replaced, never mutated.</summary>
-    public ClientConnection[] Subscribers { get; private set; } = [];
+    private readonly SubscriberList _subscribers = new();
+
+    /// <summary>How many local subscribers the topic has (read without the gate: a snapshot).</summary>
+    public int SubscriberCount => _subscribers.Count;
 
     /// <summary>Timestamp of the last publication or subscriber change.</summary>
     public long LastActive { get; private set; } = createdAt;
@@ -73,7 +75,7 @@ internal sealed class Topic(string name, TopicPolicy policy, int historyCapacity
         retainedDelta = RetainedBytes - before;
 
         recipients = 0;
-        foreach (var subscriber in Subscribers)
+        foreach (var subscriber in _subscribers.AsSpan())
         {
             if (subscriber.Deliver(message, Policy.SlowConsumer))
             {
@@ -97,7 +99,7 @@ internal sealed class Topic(string name, TopicPolicy policy, int historyCapacity
                 return false;
             }
 
-            Subscribers = [.. Subscribers, connection];
+            _subscribers.Add(connection);
             LastActive = now;
             if (!_charged)
             {
@@ -122,18 +124,10 @@ internal sealed class Topic(string name, TopicPolicy policy, int historyCapacity
     {
         lock (Gate)
         {
-            var current = Subscribers;
-            var index = Array.IndexOf(current, connection);
-            if (index < 0)
+            if (_subscribers.Remove(connection))
             {
-                return;
+                LastActive = now;
             }
-
-            var next = new ClientConnection[current.Length - 1];
-            Array.Copy(current, 0, next, 0, index);
-            Array.Copy(current, index + 1, next, index, current.Length - index - 1);
-            Subscribers = next;
-            LastActive = now;
         }
     }
 
@@ -156,7 +150,7 @@ internal sealed class Topic(string name, TopicPolicy policy, int historyCapacity
 
             var before = RetainedBytes;
             History.TrimOlderThan(cutoff);
-            var idle = Subscribers.Length == 0 && (force || (LastActive < cutoff && Latest is null));
+            var idle = _subscribers.Count == 0 && (force || (LastActive < cutoff && Latest is null));
             if (!idle)
             {
                 retainedDelta = RetainedBytes - before;

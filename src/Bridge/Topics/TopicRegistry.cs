@@ -176,7 +176,7 @@ internal sealed class TopicRegistry
             var now = _time.GetTimestamp();
             var cutoff = now - _maxAgeTicks;
             var idle = _topics.Values
-                .Where(static t => t.Subscribers.Length == 0)
+                .Where(static t => t.SubscriberCount == 0)
                 .OrderBy(static t => t.HoldsMessages)
                 .ThenBy(static t => t.LastActive)
                 .ToList();

@@ -1,0 +1,112 @@
+using System.Net.WebSockets;
+using Bridge.Protocol;
+using Bridge.Security;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace Bridge.Connections;
+
+/// <summary>
+/// A Kestrel connection middleware on the HTTP listener that takes WebSocket upgrades of
+/// <c>/ws</c> straight off a new connection: it reads the request head itself and, for a plainly
+/// valid upgrade that <see cref="ConnectionAdmission"/> admits, answers 101 and runs the WebSocket on
+/// the connection's transport pipes. Kestrel's HTTP layer is never involved for such a connection,
+/// so none of its per-request state (parser, headers, HttpContext, pipes, timers) lives as long as
+/// the WebSocket does — that state is most of what an idle connection costs behind the HTTP layer.
+/// </summary>
+/// <remarks>
+/// Everything else goes on to Kestrel's HTTP layer with nothing consumed: other paths, keep-alive
+/// requests, heads that arrive slowly or are unusual, invalid handshakes and refused admissions,
+/// which the HTTP path answers with its usual status and reason (<see cref="WebSocketEndpoint.HandleAsync"/>).
+/// </remarks>
+internal sealed partial class DirectUpgradeMiddleware(
+    ConnectionDelegate next,
+    WebSocketEndpoint endpoint,
+    ConnectionAdmission admission,
+    TimeProvider time,
+    ILogger<DirectUpgradeMiddleware> logger)
+{
+    /// <summary>
+    /// How long a new connection may take to send its request head before it is handed to the HTTP
+    /// layer unread, whose own request-head timeout then applies.
+    /// </summary>
+    public static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(5);
+
+    public async Task OnConnectionAsync(ConnectionContext connection)
+    {
+        var admitted = await ReadUpgradeAsync(connection);
+        if (admitted is not { } upgrade)
+        {
+            await next(connection);
+            return;
+        }
+
+        var final = await endpoint.RunAsync(upgrade.Topics, upgrade.Head.Offers(JsonEnvelopes.Subprotocol), subprotocol => AcceptAsync(connection, upgrade.Head, subprotocol));
+        if (final != WebSocketState.Closed)
+        {
+            // No complete close handshake (aborted, timed out, peer gone): do not let the transport
+            // wait to flush to a peer that may never read again.
+            connection.Abort(new ConnectionAbortedException("The WebSocket ended without a close handshake."));
+        }
+    }
+
+    /// <returns>The admitted upgrade with its head consumed, or null with nothing consumed.</returns>
+    private async Task<(UpgradeRequestHead Head, string[] Topics)?> ReadUpgradeAsync(ConnectionContext connection)
+    {
+        var input = connection.Transport.Input;
+        using var timeout = new CancellationTokenSource(HeadTimeout, time);
+        while (true)
+        {
+            System.IO.Pipelines.ReadResult result;
+            try
+            {
+                result = await input.ReadAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // A slow head: what arrived stays unconsumed for the HTTP layer.
+                return null;
+            }
+
+            var buffer = result.Buffer;
+            switch (UpgradeRequestHead.TryParse(buffer, out var head, out var end))
+            {
+                case HeadParse.Incomplete when !result.IsCompleted && !result.IsCanceled:
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    continue;
+                case HeadParse.Upgrade:
+                    var admitted = admission.Admit(QueryHelpers.ParseQuery(head!.Query).GetValueOrDefault("topic"));
+                    if (admitted.IsAdmitted)
+                    {
+                        input.AdvanceTo(end);
+                        return (head, admitted.Topics);
+                    }
+
+                    // Refused: the HTTP path refuses it again, with the status, reason and log line it always has.
+                    input.AdvanceTo(buffer.Start);
+                    return null;
+                default:
+                    input.AdvanceTo(buffer.Start);
+                    return null;
+            }
+        }
+    }
+
+    private async Task<Stream> AcceptAsync(ConnectionContext connection, UpgradeRequestHead head, string? subprotocol)
+    {
+        var flushed = await connection.Transport.Output.WriteAsync(WebSocketHandshake.SwitchingProtocols(head.Key, subprotocol));
+        if (flushed.IsCompleted || flushed.IsCanceled)
+        {
+            throw new IOException("The connection closed during the handshake.");
+        }
+
+        Log.Upgraded(logger, connection.ConnectionId);
+        return new PipeTransportStream(connection.Transport);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 104, Level = LogLevel.Trace, Message = "Transport connection {TransportConnectionId} upgraded to a WebSocket without the HTTP layer.")]
+        public static partial void Upgraded(ILogger logger, string transportConnectionId);
+    }
+}

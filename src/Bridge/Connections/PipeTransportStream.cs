@@ -1,0 +1,91 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+
+namespace Bridge.Connections;
+
+/// <summary>
+/// A <see cref="Stream"/> over a connection's transport pipes, for WebSockets upgraded without
+/// the HTTP layer (<see cref="DirectUpgradeMiddleware"/>). A zero-byte read waits for data without
+/// taking any, so an idle connection holds no receive buffer. Disposing it leaves the transport to
+/// its owner, which ends the connection gracefully or aborts it.
+/// </summary>
+internal sealed class PipeTransportStream(IDuplexPipe transport) : Stream
+{
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    // Pooled: every frame a client sends is read through here.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var input = transport.Input;
+        var result = await input.ReadAsync(cancellationToken);
+        var data = result.Buffer;
+        if (result.IsCanceled)
+        {
+            input.AdvanceTo(data.Start);
+            throw new OperationCanceledException("The read was canceled.");
+        }
+
+        if (buffer.IsEmpty && !data.IsEmpty)
+        {
+            // A zero-byte read: data is there, none taken.
+            input.AdvanceTo(data.Start);
+            return 0;
+        }
+
+        var count = (int)Math.Min(data.Length, buffer.Length);
+        var taken = data.Slice(0, count);
+        taken.CopyTo(buffer.Span);
+        input.AdvanceTo(taken.End);
+        return count;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var result = await transport.Output.WriteAsync(buffer, cancellationToken);
+        if (result.IsCanceled)
+        {
+            throw new OperationCanceledException("The write was canceled.");
+        }
+
+        if (result.IsCompleted)
+        {
+            throw new IOException("The connection was closed.");
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
+
+    // Every write above flushes.
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+}

@@ -1,0 +1,236 @@
+using System.Buffers;
+using System.Text;
+
+namespace Bridge.Protocol;
+
+/// <summary>
+/// The head of an HTTP/1.1 request that asks to open <c>/ws</c> as a WebSocket, read straight off a
+/// new connection by <see cref="Connections.DirectUpgradeMiddleware"/>. Only a plainly valid
+/// upgrade parses; everything else (another path, HTTP/1.0, a body, an odd header, a handshake
+/// error) is left to Kestrel's HTTP layer, which answers it exactly as before.
+/// </summary>
+/// <param name="Query">The query string without its <c>?</c>, still percent-encoded.</param>
+/// <param name="Key">The client's <c>Sec-WebSocket-Key</c>.</param>
+/// <param name="Subprotocols">Every <c>Sec-WebSocket-Protocol</c> value, as sent.</param>
+internal sealed record UpgradeRequestHead(string Query, string Key, string[] Subprotocols)
+{
+    /// <summary>Request heads longer than this are left to Kestrel (its own limits apply there).</summary>
+    public const int MaxHeadBytes = 8 * 1024;
+
+    private static ReadOnlySpan<byte> EndOfHead => "\r\n\r\n"u8;
+
+    /// <summary>Whether the client offered <paramref name="subprotocol"/> (compared exactly, as the HTTP path does).</summary>
+    public bool Offers(string subprotocol)
+    {
+        foreach (var value in Subprotocols)
+        {
+            foreach (var part in value.Split(',', StringSplitOptions.TrimEntries))
+            {
+                if (string.Equals(part, subprotocol, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Reads a request head from the start of <paramref name="buffer"/>.</summary>
+    /// <param name="buffer">What the connection has received so far.</param>
+    /// <param name="head">The upgrade request, when the result is <see cref="HeadParse.Upgrade"/>.</param>
+    /// <param name="end">Where the head ends (the first byte after its blank line).</param>
+    public static HeadParse TryParse(in ReadOnlySequence<byte> buffer, out UpgradeRequestHead? head, out SequencePosition end)
+    {
+        head = null;
+        end = buffer.Start;
+        var reader = new SequenceReader<byte>(buffer);
+        if (!reader.TryReadTo(out ReadOnlySequence<byte> lines, EndOfHead))
+        {
+            return buffer.Length >= MaxHeadBytes ? HeadParse.Other : HeadParse.Incomplete;
+        }
+
+        if (lines.Length + EndOfHead.Length > MaxHeadBytes)
+        {
+            return HeadParse.Other;
+        }
+
+        end = reader.Position;
+        Span<byte> copy = stackalloc byte[(int)lines.Length];
+        lines.CopyTo(copy);
+        head = Parse(copy);
+        return head is null ? HeadParse.Other : HeadParse.Upgrade;
+    }
+
+    private static UpgradeRequestHead? Parse(ReadOnlySpan<byte> text)
+    {
+        var lineEnd = text.IndexOf("\r\n"u8);
+        var requestLine = lineEnd < 0 ? text : text[..lineEnd];
+        if (!requestLine.StartsWith("GET /ws"u8) || !requestLine.EndsWith(" HTTP/1.1"u8))
+        {
+            return null;
+        }
+
+        var target = requestLine["GET ".Length..^" HTTP/1.1".Length];
+        if (target.Length > 3 && target[3] != (byte)'?' || !IsVisibleAscii(target))
+        {
+            return null;
+        }
+
+        var query = target.Length > 4 ? Encoding.ASCII.GetString(target[4..]) : string.Empty;
+        string? host = null, key = null, version = null;
+        bool upgrade = false, connectionUpgrade = false;
+        List<string>? subprotocols = null;
+        var rest = lineEnd < 0 ? [] : text[(lineEnd + 2)..];
+        while (!rest.IsEmpty)
+        {
+            var next = rest.IndexOf("\r\n"u8);
+            var line = next < 0 ? rest : rest[..next];
+            rest = next < 0 ? [] : rest[(next + 2)..];
+            var colon = line.IndexOf((byte)':');
+            if (colon <= 0 || !IsToken(line[..colon]) || !IsFieldValue(line[(colon + 1)..]))
+            {
+                return null;
+            }
+
+            var name = line[..colon];
+            var value = Encoding.ASCII.GetString(line[(colon + 1)..].Trim(" \t"u8));
+            if (Is(name, "Host"))
+            {
+                if (host is not null || !IsHost(value))
+                {
+                    return null;
+                }
+
+                host = value;
+            }
+            else if (Is(name, "Sec-WebSocket-Key"))
+            {
+                if (key is not null)
+                {
+                    return null;
+                }
+
+                key = value;
+            }
+            else if (Is(name, "Sec-WebSocket-Version"))
+            {
+                if (version is not null)
+                {
+                    return null;
+                }
+
+                version = value;
+            }
+            else if (Is(name, "Upgrade"))
+            {
+                upgrade |= HasToken(value, "websocket");
+            }
+            else if (Is(name, "Connection"))
+            {
+                connectionUpgrade |= HasToken(value, "Upgrade");
+            }
+            else if (Is(name, "Sec-WebSocket-Protocol"))
+            {
+                (subprotocols ??= []).Add(value);
+            }
+            else if (Is(name, "Content-Length") || Is(name, "Transfer-Encoding"))
+            {
+                // A request with a body is not upgradable; Kestrel says so.
+                return null;
+            }
+        }
+
+        return host is not null && upgrade && connectionUpgrade && version == "13" && key is not null && WebSocketHandshake.IsValidKey(key)
+            ? new UpgradeRequestHead(query, key, subprotocols?.ToArray() ?? [])
+            : null;
+    }
+
+    private static bool Is(ReadOnlySpan<byte> name, string expected) =>
+        name.Length == expected.Length && Ascii.EqualsIgnoreCase(name, expected);
+
+    private static bool HasToken(string value, string token)
+    {
+        foreach (var part in value.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (string.Equals(part, token, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsVisibleAscii(ReadOnlySpan<byte> bytes)
+    {
+        foreach (var b in bytes)
+        {
+            if (b is < 0x21 or > 0x7E or (byte)'#')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // RFC 9110 token characters.
+    private static bool IsToken(ReadOnlySpan<byte> bytes)
+    {
+        foreach (var b in bytes)
+        {
+            if (!(char.IsAsciiLetterOrDigit((char)b) || "!#$%&'*+-.^_`|~"u8.Contains(b)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // Visible ASCII, spaces and tabs only: anything else is for Kestrel's rules to judge.
+    private static bool IsFieldValue(ReadOnlySpan<byte> bytes)
+    {
+        foreach (var b in bytes)
+        {
+            if (b is not ((>= 0x20 and <= 0x7E) or (byte)'\t'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsHost(string value)
+    {
+        if (value.Length == 0)
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or ':' or '[' or ']' or '_' or '%'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
+
+/// <summary>What <see cref="UpgradeRequestHead.TryParse"/> found.</summary>
+internal enum HeadParse
+{
+    /// <summary>The head has not fully arrived yet.</summary>
+    Incomplete,
+
+    /// <summary>A valid WebSocket upgrade of <c>/ws</c>.</summary>
+    Upgrade,
+
+    /// <summary>Anything else: for the HTTP layer.</summary>
+    Other,
+}
