@@ -67,6 +67,11 @@ internal sealed partial class DirectUpgradeMiddleware(
                 // A slow head: what arrived stays unconsumed for the HTTP layer.
                 return null;
             }
+            catch (IOException)
+            {
+                // Reset before the head arrived: the HTTP layer sees the same failure and handles it as it always has.
+                return null;
+            }
 
             var buffer = result.Buffer;
             switch (UpgradeRequestHead.TryParse(buffer, out var head, out var end))

@@ -1,27 +1,30 @@
-using Bridge.Connections;
-
 namespace Bridge.Topics;
 
 /// <summary>
-/// A topic's local subscribers: an array that grows and shrinks by doubling, changed in place
-/// under the topic's gate. Joining costs no allocation beyond the occasional doubling — a
-/// copy-on-write array allocated a copy of every subscriber per join, tens of kilobytes of garbage
-/// per connection on a topic with thousands of subscribers.
+/// A topic's local subscribers (<typeparamref name="T"/> is a connection; generic only so it can
+/// be tested alone): an array that grows and shrinks by doubling, changed in place under the
+/// topic's gate. Joining costs no allocation beyond the occasional doubling — a copy-on-write
+/// array allocated a copy of every subscriber per join, tens of kilobytes of garbage per
+/// connection on a topic with thousands of subscribers.
 /// </summary>
 /// <remarks>Not thread-safe: the owning <see cref="Topic"/> uses it only under its gate. Fan-out order is not kept.</remarks>
-internal sealed class SubscriberList
+internal sealed class SubscriberList<T>
+    where T : class
 {
     private const int MinimumCapacity = 4;
 
-    private ClientConnection[] _items = [];
+    private T[] _items = [];
     private int _count;
 
     public int Count => Volatile.Read(ref _count);
 
-    /// <summary>The subscribers now; valid until the next change.</summary>
-    public ReadOnlySpan<ClientConnection> AsSpan() => _items.AsSpan(0, _count);
+    /// <summary>Slots allocated now.</summary>
+    public int Capacity => _items.Length;
 
-    public void Add(ClientConnection connection)
+    /// <summary>The subscribers now; valid until the next change.</summary>
+    public ReadOnlySpan<T> AsSpan() => _items.AsSpan(0, _count);
+
+    public void Add(T connection)
     {
         if (_count == _items.Length)
         {
@@ -33,7 +36,7 @@ internal sealed class SubscriberList
     }
 
     /// <returns>Whether <paramref name="connection"/> was a subscriber.</returns>
-    public bool Remove(ClientConnection connection)
+    public bool Remove(T connection)
     {
         var index = Array.IndexOf(_items, connection, 0, _count);
         if (index < 0)
@@ -57,7 +60,7 @@ internal sealed class SubscriberList
 
     private void Resize(int capacity)
     {
-        var resized = new ClientConnection[capacity];
+        var resized = new T[capacity];
         Array.Copy(_items, resized, _count);
         _items = resized;
     }

@@ -33,7 +33,7 @@ internal sealed class Topic(string name, TopicPolicy policy, int historyCapacity
     /// <summary>The last update, when the policy keeps it.</summary>
     public TopicMessage? Latest { get; private set; }
 
-    private readonly SubscriberList _subscribers = new();
+    private readonly SubscriberList<ClientConnection> _subscribers = new();
 
     /// <summary>How many local subscribers the topic has (read without the gate: a snapshot).</summary>
     public int SubscriberCount => _subscribers.Count;
