@@ -21,7 +21,8 @@ internal sealed partial class ClientConnection : IDisposable
     private readonly ConnectionSettings _settings;
     private readonly BridgeMetrics _metrics;
     private readonly ILogger _logger;
-    private readonly HashSet<string> _subscriptions = new(StringComparer.Ordinal);
+    // A list, not a set: a handful of topics each (at most Bridge:MaxTopicsPerConnection), and every idle connection holds it.
+    private readonly List<string> _subscriptions = new(2);
     private CloseRequest? _close;
     private WebSocket? _socket;
     private readonly Lock _timerGate = new();

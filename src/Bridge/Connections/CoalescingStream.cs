@@ -26,8 +26,10 @@ internal sealed class CoalescingStream(Stream transport) : Stream
     private readonly Lock _gate = new();
 
     // Disposing a Kestrel upgrade stream does not end a read or write already pending on it, and
-    // WebSocket.Abort (ping timeout, close timeout) relies on disposal to stop the connection.
-    private readonly CancellationTokenSource _disposed = new();
+    // WebSocket.Abort (ping timeout, close timeout) relies on disposal to stop the connection. A
+    // PipeTransportStream ends its pending operations itself when disposed, so it needs no token
+    // (whose registration every idle connection's pending read would otherwise hold).
+    private readonly CancellationTokenSource? _disposed = transport is PipeTransportStream ? null : new();
     private int _disposeStarted;
     private readonly SemaphoreSlim _transportWrite = new(1, 1);
     private byte[]? _pending;
@@ -109,7 +111,7 @@ internal sealed class CoalescingStream(Stream transport) : Stream
     {
         if (disposing && Interlocked.Exchange(ref _disposeStarted, 1) == 0)
         {
-            _disposed.Cancel();
+            _disposed?.Cancel();
             lock (_gate)
             {
                 ReturnPending();
@@ -180,7 +182,7 @@ internal sealed class CoalescingStream(Stream transport) : Stream
 
     /// <summary>The caller's token, or when it cannot cancel (the usual case), the disposal token.</summary>
     private CancellationToken OrDisposed(CancellationToken cancellationToken) =>
-        cancellationToken.CanBeCanceled ? cancellationToken : _disposed.Token;
+        cancellationToken.CanBeCanceled ? cancellationToken : _disposed?.Token ?? CancellationToken.None;
 
     private void ReturnPending()
     {

@@ -3,6 +3,7 @@ using Bridge.Protocol;
 using Bridge.Security;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Primitives;
 
 namespace Bridge.Connections;
 
@@ -41,7 +42,7 @@ internal sealed partial class DirectUpgradeMiddleware(
             return;
         }
 
-        var final = await endpoint.RunAsync(upgrade.Topics, upgrade.Head.Offers(JsonEnvelopes.Subprotocol), subprotocol => AcceptAsync(connection, upgrade.Head, subprotocol));
+        var final = await endpoint.RunAsync(upgrade.Topics, upgrade.Head.OffersJson, new DirectUpgrade(connection, upgrade.Head.Key, logger));
         if (final != WebSocketState.Closed)
         {
             // No complete close handshake (aborted, timed out, peer gone): do not let the transport
@@ -80,7 +81,7 @@ internal sealed partial class DirectUpgradeMiddleware(
                     input.AdvanceTo(buffer.Start, buffer.End);
                     continue;
                 case HeadParse.Upgrade:
-                    var admitted = admission.Admit(QueryHelpers.ParseQuery(head!.Query).GetValueOrDefault("topic"));
+                    var admitted = admission.Admit(head!.Query.Length == 0 ? StringValues.Empty : QueryHelpers.ParseQuery(head.Query).GetValueOrDefault("topic"));
                     if (admitted.IsAdmitted)
                     {
                         input.AdvanceTo(end);
@@ -97,16 +98,21 @@ internal sealed partial class DirectUpgradeMiddleware(
         }
     }
 
-    private async Task<Stream> AcceptAsync(ConnectionContext connection, UpgradeRequestHead head, string? subprotocol)
+    /// <summary>The direct path's upgrade: the 101 is written straight into the transport.</summary>
+    private readonly struct DirectUpgrade(ConnectionContext connection, byte[] key, ILogger logger) : IWebSocketUpgrade
     {
-        var flushed = await connection.Transport.Output.WriteAsync(WebSocketHandshake.SwitchingProtocols(head.Key, subprotocol));
-        if (flushed.IsCompleted || flushed.IsCanceled)
+        public async Task<Stream> AcceptAsync(bool json)
         {
-            throw new IOException("The connection closed during the handshake.");
-        }
+            WebSocketHandshake.WriteSwitchingProtocols(connection.Transport.Output, key, json);
+            var flushed = await connection.Transport.Output.FlushAsync();
+            if (flushed.IsCompleted || flushed.IsCanceled)
+            {
+                throw new IOException("The connection closed during the handshake.");
+            }
 
-        Log.Upgraded(logger, connection.ConnectionId);
-        return new PipeTransportStream(connection.Transport);
+            Log.Upgraded(logger, connection.ConnectionId);
+            return new PipeTransportStream(connection.Transport);
+        }
     }
 
     private static partial class Log

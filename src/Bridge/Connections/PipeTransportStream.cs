@@ -7,11 +7,14 @@ namespace Bridge.Connections;
 /// <summary>
 /// A <see cref="Stream"/> over a connection's transport pipes, for WebSockets upgraded without
 /// the HTTP layer (<see cref="DirectUpgradeMiddleware"/>). A zero-byte read waits for data without
-/// taking any, so an idle connection holds no receive buffer. Disposing it leaves the transport to
-/// its owner, which ends the connection gracefully or aborts it.
+/// taking any, so an idle connection holds no receive buffer. Disposing it ends a pending read or
+/// flush and refuses later ones, but leaves the transport to its owner, which ends the connection
+/// gracefully or aborts it.
 /// </summary>
 internal sealed class PipeTransportStream(IDuplexPipe transport) : Stream
 {
+    private volatile bool _disposed;
+
     public override bool CanRead => true;
 
     public override bool CanSeek => false;
@@ -30,6 +33,7 @@ internal sealed class PipeTransportStream(IDuplexPipe transport) : Stream
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var input = transport.Input;
         var result = await input.ReadAsync(cancellationToken);
         var data = result.Buffer;
@@ -61,6 +65,7 @@ internal sealed class PipeTransportStream(IDuplexPipe transport) : Stream
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var result = await transport.Output.WriteAsync(buffer, cancellationToken);
         if (result.IsCanceled)
         {
@@ -83,6 +88,19 @@ internal sealed class PipeTransportStream(IDuplexPipe transport) : Stream
 
     public override void Flush()
     {
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_disposed)
+        {
+            // A cancel with nothing pending applies to the next call, which the flag refuses anyway.
+            _disposed = true;
+            transport.Input.CancelPendingRead();
+            transport.Output.CancelPendingFlush();
+        }
+
+        base.Dispose(disposing);
     }
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();

@@ -52,17 +52,18 @@ internal sealed partial class WebSocketEndpoint(
         }
 
         var json = WebSocketHandshake.Offers(context, JsonEnvelopes.Subprotocol);
-        await RunAsync(admitted.Topics, json, subprotocol => WebSocketHandshake.AcceptAsync(context, subprotocol));
+        await RunAsync(admitted.Topics, json, new HttpUpgrade(context));
     }
 
     /// <summary>
     /// Runs an admitted connection: subscribes it, completes the handshake with
-    /// <paramref name="accept"/> (which sends the 101 and returns the upgraded transport), then runs
+    /// <paramref name="upgrade"/> (which sends the 101 and returns the upgraded transport), then runs
     /// its sender and receiver until it closes. Shared by the HTTP path above and
     /// <see cref="DirectUpgradeMiddleware"/>.
     /// </summary>
     /// <returns>The WebSocket's final state: <see cref="WebSocketState.Closed"/> after a complete close handshake.</returns>
-    public async Task<WebSocketState> RunAsync(string[] topics, bool json, Func<string?, Task<Stream>> accept)
+    public async Task<WebSocketState> RunAsync<TUpgrade>(string[] topics, bool json, TUpgrade upgrade)
+        where TUpgrade : IWebSocketUpgrade
     {
         using var connection = json
             ? factory.Create(topics, JsonProtocol.Instance, [.. topics.Select(static t => new SubscriptionRequest(t))])
@@ -79,7 +80,7 @@ internal sealed partial class WebSocketEndpoint(
             Stream transport;
             try
             {
-                transport = await accept(json ? JsonEnvelopes.Subprotocol : null);
+                transport = await upgrade.AcceptAsync(json);
             }
             catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
             {
@@ -102,6 +103,12 @@ internal sealed partial class WebSocketEndpoint(
         {
             registry.Remove(connection);
         }
+    }
+
+    /// <summary>The HTTP path's upgrade: Kestrel sends the 101 and hands over the connection's stream.</summary>
+    private readonly struct HttpUpgrade(HttpContext context) : IWebSocketUpgrade
+    {
+        public Task<Stream> AcceptAsync(bool json) => WebSocketHandshake.AcceptAsync(context, json ? JsonEnvelopes.Subprotocol : null);
     }
 
     private Task RefuseAsync(HttpContext context, int statusCode, string reason)

@@ -15,6 +15,9 @@ internal static class JsonEnvelopes
 {
     public const string Subprotocol = "bridge.v1.json";
 
+    /// <summary><see cref="Subprotocol"/> as it goes on the wire.</summary>
+    public static ReadOnlySpan<byte> SubprotocolUtf8 => "bridge.v1.json"u8;
+
     // Payload text is copied as is (no \\uXXXX for non-ASCII): these frames never go into HTML.
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 

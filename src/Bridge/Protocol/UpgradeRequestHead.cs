@@ -7,34 +7,18 @@ namespace Bridge.Protocol;
 /// The head of an HTTP/1.1 request that asks to open <c>/ws</c> as a WebSocket, read straight off a
 /// new connection by <see cref="Connections.DirectUpgradeMiddleware"/>. Only a plainly valid
 /// upgrade parses; everything else (another path, HTTP/1.0, a body, an odd header, a handshake
-/// error) is left to Kestrel's HTTP layer, which answers it exactly as before.
+/// error) is left to Kestrel's HTTP layer, which answers it exactly as before. Parsing allocates
+/// only what it keeps: every connection pays for it once, and idle-connection memory counts it.
 /// </summary>
 /// <param name="Query">The query string without its <c>?</c>, still percent-encoded.</param>
-/// <param name="Key">The client's <c>Sec-WebSocket-Key</c>.</param>
-/// <param name="Subprotocols">Every <c>Sec-WebSocket-Protocol</c> value, as sent.</param>
-internal sealed record UpgradeRequestHead(string Query, string Key, string[] Subprotocols)
+/// <param name="Key">The client's <c>Sec-WebSocket-Key</c>, as sent.</param>
+/// <param name="OffersJson">Whether <c>Sec-WebSocket-Protocol</c> offers <see cref="JsonEnvelopes.Subprotocol"/> (compared exactly, as the HTTP path does).</param>
+internal sealed record UpgradeRequestHead(string Query, byte[] Key, bool OffersJson)
 {
     /// <summary>Request heads longer than this are left to Kestrel (its own limits apply there).</summary>
     public const int MaxHeadBytes = 8 * 1024;
 
     private static ReadOnlySpan<byte> EndOfHead => "\r\n\r\n"u8;
-
-    /// <summary>Whether the client offered <paramref name="subprotocol"/> (compared exactly, as the HTTP path does).</summary>
-    public bool Offers(string subprotocol)
-    {
-        foreach (var value in Subprotocols)
-        {
-            foreach (var part in value.Split(',', StringSplitOptions.TrimEntries))
-            {
-                if (string.Equals(part, subprotocol, StringComparison.Ordinal))
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
-    }
 
     /// <summary>Reads a request head from the start of <paramref name="buffer"/>.</summary>
     /// <param name="buffer">What the connection has received so far.</param>
@@ -56,9 +40,17 @@ internal sealed record UpgradeRequestHead(string Query, string Key, string[] Sub
         }
 
         end = reader.Position;
-        Span<byte> copy = stackalloc byte[(int)lines.Length];
-        lines.CopyTo(copy);
-        head = Parse(copy);
+        if (lines.IsSingleSegment)
+        {
+            head = Parse(lines.FirstSpan);
+        }
+        else
+        {
+            Span<byte> copy = stackalloc byte[(int)lines.Length];
+            lines.CopyTo(copy);
+            head = Parse(copy);
+        }
+
         return head is null ? HeadParse.Other : HeadParse.Upgrade;
     }
 
@@ -77,10 +69,8 @@ internal sealed record UpgradeRequestHead(string Query, string Key, string[] Sub
             return null;
         }
 
-        var query = target.Length > 4 ? Encoding.ASCII.GetString(target[4..]) : string.Empty;
-        string? host = null, key = null, version = null;
-        bool upgrade = false, connectionUpgrade = false;
-        List<string>? subprotocols = null;
+        ReadOnlySpan<byte> key = default, version = default;
+        bool host = false, hasKey = false, hasVersion = false, upgrade = false, connectionUpgrade = false, json = false;
         var rest = lineEnd < 0 ? [] : text[(lineEnd + 2)..];
         while (!rest.IsEmpty)
         {
@@ -94,45 +84,47 @@ internal sealed record UpgradeRequestHead(string Query, string Key, string[] Sub
             }
 
             var name = line[..colon];
-            var value = Encoding.ASCII.GetString(line[(colon + 1)..].Trim(" \t"u8));
+            var value = line[(colon + 1)..].Trim(" \t"u8);
             if (Is(name, "Host"))
             {
-                if (host is not null || !IsHost(value))
+                if (host || !IsHost(value))
                 {
                     return null;
                 }
 
-                host = value;
+                host = true;
             }
             else if (Is(name, "Sec-WebSocket-Key"))
             {
-                if (key is not null)
+                if (hasKey)
                 {
                     return null;
                 }
 
+                hasKey = true;
                 key = value;
             }
             else if (Is(name, "Sec-WebSocket-Version"))
             {
-                if (version is not null)
+                if (hasVersion)
                 {
                     return null;
                 }
 
+                hasVersion = true;
                 version = value;
             }
             else if (Is(name, "Upgrade"))
             {
-                upgrade |= HasToken(value, "websocket");
+                upgrade |= HasToken(value, "websocket"u8, ignoreCase: true);
             }
             else if (Is(name, "Connection"))
             {
-                connectionUpgrade |= HasToken(value, "Upgrade");
+                connectionUpgrade |= HasToken(value, "upgrade"u8, ignoreCase: true);
             }
             else if (Is(name, "Sec-WebSocket-Protocol"))
             {
-                (subprotocols ??= []).Add(value);
+                json |= HasToken(value, JsonEnvelopes.SubprotocolUtf8, ignoreCase: false);
             }
             else if (Is(name, "Content-Length") || Is(name, "Transfer-Encoding"))
             {
@@ -141,19 +133,25 @@ internal sealed record UpgradeRequestHead(string Query, string Key, string[] Sub
             }
         }
 
-        return host is not null && upgrade && connectionUpgrade && version == "13" && key is not null && WebSocketHandshake.IsValidKey(key)
-            ? new UpgradeRequestHead(query, key, subprotocols?.ToArray() ?? [])
-            : null;
+        if (!host || !upgrade || !connectionUpgrade || !version.SequenceEqual("13"u8) || !WebSocketHandshake.IsValidKey(key))
+        {
+            return null;
+        }
+
+        var query = target.Length > 4 ? Encoding.ASCII.GetString(target[4..]) : string.Empty;
+        return new UpgradeRequestHead(query, key.ToArray(), json);
     }
 
     private static bool Is(ReadOnlySpan<byte> name, string expected) =>
         name.Length == expected.Length && Ascii.EqualsIgnoreCase(name, expected);
 
-    private static bool HasToken(string value, string token)
+    /// <summary>Whether the comma-separated <paramref name="value"/> lists <paramref name="token"/>.</summary>
+    private static bool HasToken(ReadOnlySpan<byte> value, ReadOnlySpan<byte> token, bool ignoreCase)
     {
-        foreach (var part in value.Split(',', StringSplitOptions.TrimEntries))
+        foreach (var range in value.Split((byte)','))
         {
-            if (string.Equals(part, token, StringComparison.OrdinalIgnoreCase))
+            var part = value[range].Trim(" \t"u8);
+            if (ignoreCase ? Ascii.EqualsIgnoreCase(part, token) : part.SequenceEqual(token))
             {
                 return true;
             }
@@ -203,16 +201,16 @@ internal sealed record UpgradeRequestHead(string Query, string Key, string[] Sub
         return true;
     }
 
-    private static bool IsHost(string value)
+    private static bool IsHost(ReadOnlySpan<byte> value)
     {
-        if (value.Length == 0)
+        if (value.IsEmpty)
         {
             return false;
         }
 
-        foreach (var c in value)
+        foreach (var b in value)
         {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or ':' or '[' or ']' or '_' or '%'))
+            if (!(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'.' or (byte)'-' or (byte)':' or (byte)'[' or (byte)']' or (byte)'_' or (byte)'%'))
             {
                 return false;
             }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
@@ -67,28 +68,62 @@ internal static class WebSocketHandshake
     }
 
     /// <summary>
-    /// The 101 response for a connection upgraded without the HTTP layer
-    /// (<see cref="Connections.DirectUpgradeMiddleware"/>): the same headers <see cref="AcceptAsync"/> sends.
+    /// Writes the 101 response for a connection upgraded without the HTTP layer
+    /// (<see cref="Connections.DirectUpgradeMiddleware"/>) — the same headers <see cref="AcceptAsync"/>
+    /// sends — straight into <paramref name="output"/>, allocating nothing.
     /// </summary>
-    public static byte[] SwitchingProtocols(string key, string? subprotocol) =>
-        Encoding.ASCII.GetBytes(
-            "HTTP/1.1 101 Switching Protocols\r\n" +
-            "Connection: Upgrade\r\n" +
-            "Upgrade: websocket\r\n" +
-            $"Sec-WebSocket-Accept: {ComputeAccept(key)}\r\n" +
-            (subprotocol is null ? string.Empty : $"Sec-WebSocket-Protocol: {subprotocol}\r\n") +
-            "\r\n");
+    public static void WriteSwitchingProtocols(IBufferWriter<byte> output, ReadOnlySpan<byte> key, bool json)
+    {
+        var span = output.GetSpan(256);
+        var written = 0;
+        Append(span, ref written, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: "u8);
+        written += ComputeAccept(key, span[written..]);
+        if (json)
+        {
+            Append(span, ref written, "\r\nSec-WebSocket-Protocol: "u8);
+            Append(span, ref written, JsonEnvelopes.SubprotocolUtf8);
+        }
+
+        Append(span, ref written, "\r\n\r\n"u8);
+        output.Advance(written);
+
+        static void Append(Span<byte> span, ref int written, ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(span[written..]);
+            written += bytes.Length;
+        }
+    }
 
     internal static string ComputeAccept(string key)
     {
-        Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
-#pragma warning disable CA5350 // RFC 6455 fixes SHA-1 for Sec-WebSocket-Accept; it is not used for security here.
-        SHA1.HashData(Encoding.ASCII.GetBytes(key + AcceptGuid), hash);
-#pragma warning restore CA5350
-        return Convert.ToBase64String(hash);
+        Span<byte> accept = stackalloc byte[AcceptLength];
+        return Encoding.ASCII.GetString(accept[..ComputeAccept(Encoding.ASCII.GetBytes(key), accept)]);
     }
 
-    internal static bool IsValidKey(string key)
+    private const int AcceptLength = 28;
+
+    /// <summary>Writes the base64 <c>Sec-WebSocket-Accept</c> value for <paramref name="key"/>; returns its length (28).</summary>
+    private static int ComputeAccept(ReadOnlySpan<byte> key, Span<byte> destination)
+    {
+        Span<byte> input = stackalloc byte[key.Length + AcceptGuid.Length];
+        key.CopyTo(input);
+        Encoding.ASCII.GetBytes(AcceptGuid, input[key.Length..]);
+        Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
+#pragma warning disable CA5350 // RFC 6455 fixes SHA-1 for Sec-WebSocket-Accept; it is not used for security here.
+        SHA1.HashData(input, hash);
+#pragma warning restore CA5350
+        System.Buffers.Text.Base64.EncodeToUtf8(hash, destination, out _, out var written);
+        return written;
+    }
+
+    /// <summary>Whether <paramref name="key"/> is the base64 encoding of 16 bytes.</summary>
+    internal static bool IsValidKey(ReadOnlySpan<byte> key)
+    {
+        Span<byte> decoded = stackalloc byte[18];
+        return key.Length == 24 && System.Buffers.Text.Base64.DecodeFromUtf8(key, decoded, out _, out var written) == OperationStatus.Done && written == 16;
+    }
+
+    private static bool IsValidKey(string key)
     {
         Span<byte> decoded = stackalloc byte[18];
         return key.Length == 24 && Convert.TryFromBase64String(key, decoded, out var written) && written == 16;
