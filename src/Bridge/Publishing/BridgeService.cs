@@ -48,9 +48,9 @@ internal sealed partial class BridgeService(
         {
             await ReadRequestsAsync(stream, requestStream, reading.Token);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException && reading.IsCancellationRequested)
+        catch (OperationCanceledException) when (reading.IsCancellationRequested)
         {
-            // Shutdown stopped the reading, or the backend went away mid-read.
+            // Shutdown stopped the reading, or the backend cancelled the call.
         }
         catch (RpcException ex)
         {
@@ -60,6 +60,10 @@ internal sealed partial class BridgeService(
         catch (InvalidProtocolBufferException ex)
         {
             failure = new RpcException(new Status(StatusCode.InvalidArgument, "malformed request: " + ex.Message));
+        }
+        catch (IOException)
+        {
+            // The backend reset the stream mid-read (malformed protobuf, also an IOException, is caught above); the call's token may not have fired yet.
         }
         finally
         {
