@@ -15,6 +15,9 @@ internal sealed class PipeTransportStream(IDuplexPipe transport) : Stream
 {
     private volatile bool _disposed;
 
+    /// <summary>The connection's output pipe, for <see cref="CoalescingStream"/> to write frames into directly.</summary>
+    public PipeWriter Writer => transport.Output;
+
     public override bool CanRead => true;
 
     public override bool CanSeek => false;
