@@ -58,12 +58,20 @@ internal sealed class BridgePublisher : IPublisher
         return new BridgePublisher(channel, topic, payloadSize, onClientMessage);
     }
 
-    public ValueTask PublishAsync(long index, CancellationToken cancellationToken)
+    public ValueTask PublishAsync(long index, CancellationToken cancellationToken) => PublishAsync(index, flush: true, cancellationToken);
+
+    /// <param name="index">The update's index (in its payload).</param>
+    /// <param name="flush">False to let gRPC buffer the update with the ones that follow (until one is flushed): fewer HTTP/2 frames and socket writes per update.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    public ValueTask PublishAsync(long index, bool flush, CancellationToken cancellationToken)
     {
         var text = Payload.CreateString(_payloadSize, index, Stopwatch.GetTimestamp());
         Interlocked.Increment(ref _sent);
+        _call.RequestStream.WriteOptions = flush ? null : Buffered;
         return new ValueTask(_call.RequestStream.WriteAsync(new PublishRequest { Update = new Update { Topic = _topic, Text = text } }, cancellationToken));
     }
+
+    private static readonly WriteOptions Buffered = new(WriteFlags.BufferHint);
 
     /// <summary>Waits until at least <paramref name="count"/> acks have arrived, or an error.</summary>
     public async Task<bool> WaitForAcksAsync(long count, TimeSpan timeout, CancellationToken cancellationToken)

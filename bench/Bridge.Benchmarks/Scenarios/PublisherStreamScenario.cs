@@ -4,11 +4,14 @@ namespace Bridge.Benchmarks.Scenarios;
 
 /// <summary>
 /// (d) The bridge's publishing path alone: one <c>Publish</c> stream, no subscribers, updates
-/// pipelined with at most a window unacknowledged; acked updates per second. Every ack must come
-/// back in order, without error, queued to no one.
+/// pipelined with at most a window unacknowledged and flushed every 32 updates (gRPC buffers the
+/// rest, as a backend publishing in bursts would let it); acked updates per second. Every ack must
+/// come back in order, without error, queued to no one.
 /// </summary>
 internal static class PublisherStreamScenario
 {
+    private const int FlushEvery = 32;
+
     public static async Task RunAsync(ScenarioRun run, CancellationToken cancellationToken)
     {
         var settings = run.Context.Settings;
@@ -52,7 +55,9 @@ internal static class PublisherStreamScenario
                 return;
             }
 
-            await publisher.PublishAsync(index++, CancellationToken.None);
+            // A backend that publishes in bursts lets gRPC batch: flush every 32 updates, and whenever the window is about to fill.
+            var flush = (index + 1) % FlushEvery == 0 || publisher.Sent + 1 - publisher.Acked >= window;
+            await publisher.PublishAsync(index++, flush, CancellationToken.None);
         }
     }
 }

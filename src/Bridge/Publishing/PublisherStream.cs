@@ -139,6 +139,8 @@ internal sealed partial class PublisherStream : IDisposable
         }
     }
 
+    private static readonly WriteOptions Buffered = new(WriteFlags.BufferHint);
+
     public static PublishResponse ListeningResponse(TopicFilter filter) =>
         new() { Listening = new Listening { Topics = { filter.Topics } } };
 
@@ -160,6 +162,9 @@ internal sealed partial class PublisherStream : IDisposable
             {
                 while (reader.TryRead(out var item))
                 {
+                    // Flush once per run of queued responses, not once per ack: under load a backend
+                    // gets its acks in a few HTTP/2 frames and socket writes instead of one each.
+                    writer.WriteOptions = reader.TryPeek(out _) ? Buffered : null;
                     await writer.WriteAsync(item.Response, cancellationToken);
                     switch (item.Kind)
                     {
