@@ -148,6 +148,8 @@ internal sealed class CoalescingStream(Stream transport) : Stream
             return;
         }
 
+        ThrowIfDisposedPipe();
+
         if (_pending is not null)
         {
             _pipe.Write(_pending.AsSpan(0, _pendingCount));
@@ -229,6 +231,7 @@ internal sealed class CoalescingStream(Stream transport) : Stream
         ValueTask<FlushResult> flushing;
         lock (_gate)
         {
+            ThrowIfDisposedPipe();
             if (_pending is not null)
             {
                 pipe.Write(_pending.AsSpan(0, _pendingCount));
@@ -269,6 +272,14 @@ internal sealed class CoalescingStream(Stream transport) : Stream
             throw new IOException("The connection was closed.");
         }
     }
+
+    /// <summary>
+    /// Called under <see cref="_gate"/> before the pipe is written or flushed. Disposal sets the flag
+    /// before it takes the gate and then cancels the pending flush (<see cref="PipeTransportStream"/>),
+    /// so a flush issued earlier is cancelled and none can be issued later: an aborted connection
+    /// never waits on a full pipe, and nothing writes to the pipe once its owner has moved on.
+    /// </summary>
+    private void ThrowIfDisposedPipe() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposeStarted) != 0, this);
 
     /// <summary>The caller's token, or when it cannot cancel (the usual case), the disposal token.</summary>
     private CancellationToken OrDisposed(CancellationToken cancellationToken) =>

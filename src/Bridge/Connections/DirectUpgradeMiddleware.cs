@@ -25,8 +25,13 @@ internal sealed partial class DirectUpgradeMiddleware(
     WebSocketEndpoint endpoint,
     ConnectionAdmission admission,
     TimeProvider time,
+    IConfiguration configuration,
     ILogger<DirectUpgradeMiddleware> logger)
 {
+    // ASP.NET's host filtering (AllowedHosts) runs in the HTTP layer: with a host list configured,
+    // every request goes there so none skips it.
+    private readonly bool _enabled = configuration["AllowedHosts"] is null or "" or "*";
+
     /// <summary>
     /// How long a new connection may take to send its request head before it is handed to the HTTP
     /// layer unread, whose own request-head timeout then applies.
@@ -35,19 +40,27 @@ internal sealed partial class DirectUpgradeMiddleware(
 
     public async Task OnConnectionAsync(ConnectionContext connection)
     {
-        var admitted = await ReadUpgradeAsync(connection);
+        var admitted = _enabled ? await ReadUpgradeAsync(connection) : null;
         if (admitted is not { } upgrade)
         {
             await next(connection);
             return;
         }
 
-        var final = await endpoint.RunAsync(upgrade.Topics, upgrade.Head.OffersJson, new DirectUpgrade(connection, upgrade.Head.Key, logger));
-        if (final != WebSocketState.Closed)
+        var final = WebSocketState.Aborted;
+        try
         {
-            // No complete close handshake (aborted, timed out, peer gone): do not let the transport
-            // wait to flush to a peer that may never read again.
-            connection.Abort(new ConnectionAbortedException("The WebSocket ended without a close handshake."));
+            final = await endpoint.RunAsync(upgrade.Topics, upgrade.Head.OffersJson, new DirectUpgrade(connection, upgrade.Head.Key, logger));
+        }
+        finally
+        {
+            if (final is WebSocketState.Aborted or WebSocketState.None)
+            {
+                // Aborted (close or ping timeout, failed transport): do not let the transport wait to
+                // flush to a peer that may never read again. Any other end (a close sent, with or
+                // without the peer's answer) ends gracefully, so the close frame is not cut off.
+                connection.Abort(new ConnectionAbortedException("The WebSocket was aborted."));
+            }
         }
     }
 

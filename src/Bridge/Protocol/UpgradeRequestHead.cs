@@ -18,6 +18,13 @@ internal sealed record UpgradeRequestHead(string Query, byte[] Key, bool OffersJ
     /// <summary>Request heads longer than this are left to Kestrel (its own limits apply there).</summary>
     public const int MaxHeadBytes = 8 * 1024;
 
+    private static readonly SearchValues<byte> Ipv6Characters = SearchValues.Create("0123456789abcdefABCDEF:."u8);
+    private static readonly SearchValues<byte> HostNameCharacters = SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"u8);
+    private static readonly SearchValues<byte> Digits = SearchValues.Create("0123456789"u8);
+
+    /// <summary>More headers than Kestrel's default limit (100) are left to Kestrel, which refuses them.</summary>
+    private const int MaxHeaders = 100;
+
     private static ReadOnlySpan<byte> EndOfHead => "\r\n\r\n"u8;
 
     /// <summary>Reads a request head from the start of <paramref name="buffer"/>.</summary>
@@ -31,7 +38,9 @@ internal sealed record UpgradeRequestHead(string Query, byte[] Key, bool OffersJ
         var reader = new SequenceReader<byte>(buffer);
         if (!reader.TryReadTo(out ReadOnlySequence<byte> lines, EndOfHead))
         {
-            return buffer.Length >= MaxHeadBytes ? HeadParse.Other : HeadParse.Incomplete;
+            // A head ended by bare line feeds never gets its CRLF CRLF: hand it over at once, not after the timeout.
+            var bareEnd = new SequenceReader<byte>(buffer).TryReadTo(out ReadOnlySequence<byte> _, "\n\n"u8);
+            return buffer.Length >= MaxHeadBytes || bareEnd ? HeadParse.Other : HeadParse.Incomplete;
         }
 
         if (lines.Length + EndOfHead.Length > MaxHeadBytes)
@@ -72,8 +81,14 @@ internal sealed record UpgradeRequestHead(string Query, byte[] Key, bool OffersJ
         ReadOnlySpan<byte> key = default, version = default;
         bool host = false, hasKey = false, hasVersion = false, upgrade = false, connectionUpgrade = false, json = false;
         var rest = lineEnd < 0 ? [] : text[(lineEnd + 2)..];
+        var headers = 0;
         while (!rest.IsEmpty)
         {
+            if (++headers > MaxHeaders)
+            {
+                return null;
+            }
+
             var next = rest.IndexOf("\r\n"u8);
             var line = next < 0 ? rest : rest[..next];
             rest = next < 0 ? [] : rest[(next + 2)..];
@@ -201,22 +216,56 @@ internal sealed record UpgradeRequestHead(string Query, byte[] Key, bool OffersJ
         return true;
     }
 
+    /// <summary>
+    /// A plain host and optional port: a name of letters, digits, dots, hyphens and underscores, an
+    /// IPv4 address, or a bracketed IPv6 address; then <c>:</c> and up to five digits. Anything
+    /// else (legal or not) is for Kestrel's own Host rules to judge.
+    /// </summary>
     private static bool IsHost(ReadOnlySpan<byte> value)
     {
-        if (value.IsEmpty)
+        var host = value;
+        var port = ReadOnlySpan<byte>.Empty;
+        if (value.StartsWith("["u8))
         {
-            return false;
-        }
+            var close = value.IndexOf((byte)']');
+            if (close < 2 || value[1..close].IndexOfAnyExcept(Ipv6Characters) >= 0)
+            {
+                return false;
+            }
 
-        foreach (var b in value)
+            host = value[..(close + 1)];
+            var after = value[(close + 1)..];
+            if (!after.IsEmpty && (after[0] != (byte)':'))
+            {
+                return false;
+            }
+
+            port = after.IsEmpty ? after : after[1..];
+            if (!after.IsEmpty && port.IsEmpty)
+            {
+                return false;
+            }
+        }
+        else
         {
-            if (!(char.IsAsciiLetterOrDigit((char)b) || b is (byte)'.' or (byte)'-' or (byte)':' or (byte)'[' or (byte)']' or (byte)'_' or (byte)'%'))
+            var colon = value.IndexOf((byte)':');
+            if (colon >= 0)
+            {
+                host = value[..colon];
+                port = value[(colon + 1)..];
+                if (port.IsEmpty)
+                {
+                    return false;
+                }
+            }
+
+            if (host.IsEmpty || host.IndexOfAnyExcept(HostNameCharacters) >= 0)
             {
                 return false;
             }
         }
 
-        return true;
+        return port.Length <= 5 && port.IndexOfAnyExcept(Digits) < 0;
     }
 }
 

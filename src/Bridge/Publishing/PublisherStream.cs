@@ -139,6 +139,8 @@ internal sealed partial class PublisherStream : IDisposable
         }
     }
 
+    private const int MaxUnflushed = 64;
+
     private static readonly WriteOptions Buffered = new(WriteFlags.BufferHint);
 
     public static PublishResponse ListeningResponse(TopicFilter filter) =>
@@ -160,11 +162,15 @@ internal sealed partial class PublisherStream : IDisposable
             var reader = _outbox.Reader;
             while (await reader.WaitToReadAsync(cancellationToken))
             {
+                var unflushed = 0;
                 while (reader.TryRead(out var item))
                 {
-                    // Flush once per run of queued responses, not once per ack: under load a backend
-                    // gets its acks in a few HTTP/2 frames and socket writes instead of one each.
-                    writer.WriteOptions = reader.TryPeek(out _) ? Buffered : null;
+                    // Flush once per run of queued responses (at most MaxUnflushed), not once per ack:
+                    // under load a backend gets its acks in a few HTTP/2 frames and socket writes
+                    // instead of one each, and an outbox that never empties still flushes.
+                    var buffer = reader.TryPeek(out _) && ++unflushed < MaxUnflushed;
+                    unflushed = buffer ? unflushed : 0;
+                    writer.WriteOptions = buffer ? Buffered : null;
                     await writer.WriteAsync(item.Response, cancellationToken);
                     switch (item.Kind)
                     {

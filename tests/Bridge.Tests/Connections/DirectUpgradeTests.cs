@@ -118,6 +118,9 @@ public sealed class DirectUpgradeTests
     [InlineData("GET /WS HTTP/1.1\r\nHost: {0}\r\n" + UpgradeHeaders)]
     [InlineData("GET /ws HTTP/1.1\r\nHost: {0}\r\nContent-Length: 0\r\n" + UpgradeHeaders)]
     [InlineData("GET /ws HTTP/1.1\r\nHost: {0}\r\nX-Folded: a\r\n b\r\n" + UpgradeHeaders)]
+    [InlineData("GET /ws HTTP/1.1\r\nHost: a%b\r\n" + UpgradeHeaders)]
+    [InlineData("GET /ws HTTP/1.1\r\nHost: [x\r\n" + UpgradeHeaders)]
+    [InlineData("GET /ws HTTP/1.1\r\nHost: {0}\r\nHost: {0}\r\n" + UpgradeHeaders)]
     public async Task Unusual_requests_are_answered_by_the_HTTP_layer_exactly_as_before(string head)
     {
         await using var server = await BridgeServer.StartAsync();
@@ -126,6 +129,33 @@ public sealed class DirectUpgradeTests
         var response = await SendHeadAsync(tcp, string.Format(System.Globalization.CultureInfo.InvariantCulture, head, server.HttpUri.Authority) + "\r\n");
 
         Assert.Contains("Server: Kestrel", response, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_head_ended_by_bare_line_feeds_goes_to_the_HTTP_layer_at_once()
+    {
+        // The clock never moves: a direct path that waited for CRLF CRLF would wait for ever.
+        await using var server = await BridgeServer.StartAsync(new HeadTimerSignal());
+        using var tcp = await ConnectAsync(server);
+
+        var response = await SendHeadAsync(tcp, $"GET /ws HTTP/1.1\nHost: {server.HttpUri.Authority}\n{UpgradeHeaders.Replace("\r\n", "\n", StringComparison.Ordinal)}\n");
+
+        Assert.Contains("Server: Kestrel", response, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_allowed_hosts_configured_upgrades_go_through_host_filtering()
+    {
+        await using var server = await BridgeServer.StartAsync(configure: builder => builder.Configuration["AllowedHosts"] = "bridge.example");
+        using var refused = await ConnectAsync(server);
+        using var allowed = await ConnectAsync(server);
+
+        var refusedResponse = await SendHeadAsync(refused, $"GET /ws HTTP/1.1\r\nHost: {server.HttpUri.Authority}\r\n{UpgradeHeaders}\r\n");
+        var allowedResponse = await SendHeadAsync(allowed, $"GET /ws HTTP/1.1\r\nHost: bridge.example\r\n{UpgradeHeaders}\r\n");
+
+        Assert.StartsWith("HTTP/1.1 400 ", refusedResponse, StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 101 ", allowedResponse, StringComparison.Ordinal);
+        Assert.Contains("Server: Kestrel", allowedResponse, StringComparison.Ordinal);
     }
 
     private static async Task<TcpClient> ConnectAsync(BridgeServer server)
