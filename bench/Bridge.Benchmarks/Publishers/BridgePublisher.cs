@@ -15,15 +15,12 @@ internal sealed class BridgePublisher : IPublisher
 {
     private readonly GrpcChannel _channel;
     private readonly AsyncDuplexStreamingCall<PublishRequest, PublishResponse> _call;
-    private readonly PublisherErrors _errors = new();
-    private readonly SemaphoreSlim _ackSignal = new(0);
+    private readonly AckChecker _acks = new();
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _topic;
     private readonly int _payloadSize;
     private readonly Task _reader;
     private long _sent;
-    private long _acked;
-    private ulong _lastSequence;
 
     private BridgePublisher(GrpcChannel channel, string topic, int payloadSize, Action<ClientMessage>? onClientMessage)
     {
@@ -36,9 +33,13 @@ internal sealed class BridgePublisher : IPublisher
     }
 
     /// <summary>Recipients every ack must report; -1 to not check.</summary>
-    public int ExpectedRecipients { get; set; } = -1;
+    public int ExpectedRecipients
+    {
+        get => _acks.ExpectedRecipients;
+        set => _acks.ExpectedRecipients = value;
+    }
 
-    public long Acked => Volatile.Read(ref _acked);
+    public long Acked => _acks.Acked;
 
     public long Sent => Volatile.Read(ref _sent);
 
@@ -47,7 +48,7 @@ internal sealed class BridgePublisher : IPublisher
     /// <summary>Completes when the bridge has confirmed the stream's listen filter: it is registered.</summary>
     public Task Listening => _listening.Task;
 
-    public IReadOnlyCollection<string> Errors => _errors.Items;
+    public IReadOnlyCollection<string> Errors => _acks.Errors.Items;
 
     public static BridgePublisher Connect(int grpcPort, string topic, int payloadSize, Action<ClientMessage>? onClientMessage = null)
     {
@@ -58,38 +59,17 @@ internal sealed class BridgePublisher : IPublisher
         return new BridgePublisher(channel, topic, payloadSize, onClientMessage);
     }
 
-    public ValueTask PublishAsync(long index, CancellationToken cancellationToken) => PublishAsync(index, flush: true, cancellationToken);
-
-    /// <param name="index">The update's index (in its payload).</param>
-    /// <param name="flush">False to let gRPC buffer the update with the ones that follow (until one is flushed): fewer HTTP/2 frames and socket writes per update.</param>
-    /// <param name="cancellationToken">Cancels the write.</param>
-    public ValueTask PublishAsync(long index, bool flush, CancellationToken cancellationToken)
+    public ValueTask PublishAsync(long index, CancellationToken cancellationToken)
     {
         var text = Payload.CreateString(_payloadSize, index, Stopwatch.GetTimestamp());
         Interlocked.Increment(ref _sent);
-        _call.RequestStream.WriteOptions = flush ? null : Buffered;
         return new ValueTask(_call.RequestStream.WriteAsync(new PublishRequest { Update = new Update { Topic = _topic, Text = text } }, cancellationToken));
     }
 
-    private static readonly WriteOptions Buffered = new(WriteFlags.BufferHint);
 
     /// <summary>Waits until at least <paramref name="count"/> acks have arrived, or an error.</summary>
-    public async Task<bool> WaitForAcksAsync(long count, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (Acked < count)
-        {
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero || _errors.Count > 0 || _reader.IsCompleted)
-            {
-                return Acked >= count;
-            }
-
-            await _ackSignal.WaitAsync(left < TimeSpan.FromMilliseconds(100) ? left : TimeSpan.FromMilliseconds(100), cancellationToken);
-        }
-
-        return true;
-    }
+    public Task<bool> WaitForAcksAsync(long count, TimeSpan timeout, CancellationToken cancellationToken) =>
+        _acks.WaitForAcksAsync(count, timeout, () => _reader.IsCompleted, cancellationToken);
 
     public Task<bool> DrainAsync(TimeSpan timeout) => WaitForAcksAsync(Sent, timeout, CancellationToken.None);
 
@@ -107,7 +87,7 @@ internal sealed class BridgePublisher : IPublisher
 
         _call.Dispose();
         _channel.Dispose();
-        _ackSignal.Dispose();
+        _acks.Dispose();
     }
 
     private async Task ReadAsync()
@@ -120,7 +100,7 @@ internal sealed class BridgePublisher : IPublisher
                 switch (response.KindCase)
                 {
                     case PublishResponse.KindOneofCase.Ack:
-                        OnAck(response.Ack);
+                        _acks.OnAck(response.Ack);
                         break;
                     case PublishResponse.KindOneofCase.Listening:
                         _listening.TrySetResult();
@@ -139,30 +119,10 @@ internal sealed class BridgePublisher : IPublisher
         }
         catch (RpcException ex)
         {
-            _errors.Add($"the Publish stream failed: {ex.Status}");
+            _acks.Errors.Add($"the Publish stream failed: {ex.Status}");
         }
 
         _listening.TrySetException(new IOException("the Publish stream ended before it was listening"));
-        _ackSignal.Release();
-    }
-
-    private void OnAck(Ack ack)
-    {
-        if (ack.Error.Length > 0)
-        {
-            _errors.Add($"update rejected: {ack.Error}");
-        }
-        else if (_lastSequence != 0 && ack.Sequence != _lastSequence + 1)
-        {
-            _errors.Add($"ack out of order: sequence {ack.Sequence} after {_lastSequence}");
-        }
-        else if (ExpectedRecipients >= 0 && ack.Recipients != ExpectedRecipients)
-        {
-            _errors.Add($"ack {ack.Sequence}: queued to {ack.Recipients} connection(s), expected {ExpectedRecipients}");
-        }
-
-        _lastSequence = ack.Sequence;
-        Interlocked.Increment(ref _acked);
-        _ackSignal.Release();
+        _acks.Wake();
     }
 }

@@ -4,19 +4,19 @@ namespace Bridge.Benchmarks.Scenarios;
 
 /// <summary>
 /// (d) The bridge's publishing path alone: one <c>Publish</c> stream, no subscribers, updates
-/// pipelined with at most a window unacknowledged and flushed every 32 updates (gRPC buffers the
-/// rest, as a backend publishing in bursts would let it); acked updates per second. Every ack must
-/// come back in order, without error, queued to no one.
+/// pipelined with at most a window unacknowledged, sent in bursts of up to 64 by
+/// <see cref="RawGrpcPublisher"/> (the .NET gRPC client cannot generate this load); acked updates
+/// per second. Every ack must come back in order, without error, queued to no one.
 /// </summary>
 internal static class PublisherStreamScenario
 {
-    private const int FlushEvery = 32;
+    private const int BurstLength = 64;
 
     public static async Task RunAsync(ScenarioRun run, CancellationToken cancellationToken)
     {
         var settings = run.Context.Settings;
         await using var server = await run.Server.StartAsync(run.Context, cancellationToken);
-        var publisher = BridgePublisher.Connect(server.GrpcPort, Servers.BridgeServer.Topic, run.PayloadSize);
+        var publisher = await RawGrpcPublisher.ConnectAsync(server.GrpcPort, Servers.BridgeServer.Topic, run.PayloadSize, cancellationToken);
         await using var _ = publisher;
         publisher.ExpectedRecipients = 0;
 
@@ -44,20 +44,29 @@ internal static class PublisherStreamScenario
         run.Result.FailAll(publisher.Errors, "publisher: ");
     }
 
-    private static async Task PublishAsync(BridgePublisher publisher, int window, CancellationToken stop)
+    private static async Task PublishAsync(RawGrpcPublisher publisher, int window, CancellationToken stop)
     {
         long index = 0;
         while (!stop.IsCancellationRequested)
         {
-            if (publisher.Sent - publisher.Acked >= window &&
-                !await publisher.WaitForAcksAsync(publisher.Sent - window + 1, TimeSpan.FromSeconds(15), CancellationToken.None))
+            var room = window - (publisher.Sent - publisher.Acked);
+            if (room <= 0)
             {
-                return;
+                if (!await publisher.WaitForAcksAsync(publisher.Sent - window + 1, TimeSpan.FromSeconds(15), CancellationToken.None))
+                {
+                    return;
+                }
+
+                continue;
             }
 
-            // A backend that publishes in bursts lets gRPC batch: flush every 32 updates, and whenever the window is about to fill.
-            var flush = (index + 1) % FlushEvery == 0 || publisher.Sent + 1 - publisher.Acked >= window;
-            await publisher.PublishAsync(index++, flush, CancellationToken.None);
+            // A backend that publishes in bursts: up to 64 updates per flush, as many as the window has room for.
+            for (var i = 0; i < Math.Min(room, BurstLength); i++)
+            {
+                publisher.Append(index++);
+            }
+
+            await publisher.FlushAsync(CancellationToken.None);
         }
     }
 }
