@@ -149,16 +149,20 @@ internal sealed class CoalescingStream(Stream transport) : Stream
         }
 
         ThrowIfDisposedPipe();
+        MovePendingInto(_pipe);
+        _pipe.Write(bytes);
+        _inPipe += bytes.Length;
+    }
 
+    /// <summary>Under <see cref="_gate"/>: moves what waits in the gathering buffer into the pipe, ahead of anything written after it.</summary>
+    private void MovePendingInto(PipeWriter pipe)
+    {
         if (_pending is not null)
         {
-            _pipe.Write(_pending.AsSpan(0, _pendingCount));
+            pipe.Write(_pending.AsSpan(0, _pendingCount));
             _inPipe += _pendingCount;
             ReturnPending();
         }
-
-        _pipe.Write(bytes);
-        _inPipe += bytes.Length;
     }
 
     private void Append(ReadOnlySpan<byte> bytes)
@@ -232,13 +236,7 @@ internal sealed class CoalescingStream(Stream transport) : Stream
         lock (_gate)
         {
             ThrowIfDisposedPipe();
-            if (_pending is not null)
-            {
-                pipe.Write(_pending.AsSpan(0, _pendingCount));
-                _inPipe += _pendingCount;
-                ReturnPending();
-            }
-
+            MovePendingInto(pipe);
             if (_inPipe == 0)
             {
                 return;

@@ -5,11 +5,12 @@ using System.Runtime.CompilerServices;
 namespace Bridge.Connections;
 
 /// <summary>
-/// A <see cref="Stream"/> over a connection's transport pipes, for WebSockets upgraded without
-/// the HTTP layer (<see cref="DirectUpgradeMiddleware"/>). A zero-byte read waits for data without
-/// taking any, so an idle connection holds no receive buffer. Disposing it ends a pending read or
-/// flush and refuses later ones, but leaves the transport to its owner, which ends the connection
-/// gracefully or aborts it.
+/// A read-only <see cref="Stream"/> over a connection's transport pipes, for WebSockets upgraded
+/// without the HTTP layer (<see cref="DirectUpgradeMiddleware"/>); the output pipe itself is
+/// <see cref="Writer"/>, which <see cref="CoalescingStream"/> writes and flushes. A zero-byte read
+/// waits for data without taking any, so an idle connection holds no receive buffer. Disposing it
+/// ends a pending read or flush and refuses later reads, but leaves the transport to its owner,
+/// which ends the connection gracefully or aborts it.
 /// </summary>
 internal sealed class PipeTransportStream(IDuplexPipe transport) : Stream
 {
@@ -22,7 +23,7 @@ internal sealed class PipeTransportStream(IDuplexPipe transport) : Stream
 
     public override bool CanSeek => false;
 
-    public override bool CanWrite => true;
+    public override bool CanWrite => false;
 
     public override long Length => throw new NotSupportedException();
 
@@ -65,33 +66,10 @@ internal sealed class PipeTransportStream(IDuplexPipe transport) : Stream
 
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var result = await transport.Output.WriteAsync(buffer, cancellationToken);
-        if (result.IsCanceled)
-        {
-            throw new OperationCanceledException("The write was canceled.");
-        }
+    // Writing goes through Writer (CoalescingStream gathers and flushes into it), never through the stream.
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
-        if (result.IsCompleted)
-        {
-            throw new IOException("The connection was closed.");
-        }
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
-
-    // Every write above flushes.
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public override void Flush()
-    {
-    }
+    public override void Flush() => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -123,11 +123,7 @@ internal static class WebSocketHandshake
         return key.Length == 24 && System.Buffers.Text.Base64.DecodeFromUtf8(key, decoded, out _, out var written) == OperationStatus.Done && written == 16;
     }
 
-    private static bool IsValidKey(string key)
-    {
-        Span<byte> decoded = stackalloc byte[18];
-        return key.Length == 24 && Convert.TryFromBase64String(key, decoded, out var written) && written == 16;
-    }
+    private static bool IsValidKey(string key) => key.Length == 24 && Ascii.IsValid(key) && IsValidKey(Encoding.ASCII.GetBytes(key));
 
     private static bool HasToken(StringValues values, string token, StringComparison comparison = StringComparison.OrdinalIgnoreCase)
     {

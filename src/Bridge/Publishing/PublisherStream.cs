@@ -168,9 +168,13 @@ internal sealed partial class PublisherStream : IDisposable
                     // Flush once per run of queued responses (at most MaxUnflushed), not once per ack:
                     // under load a backend gets its acks in a few HTTP/2 frames and socket writes
                     // instead of one each, and an outbox that never empties still flushes.
-                    var buffer = reader.TryPeek(out _) && ++unflushed < MaxUnflushed;
-                    unflushed = buffer ? unflushed : 0;
-                    writer.WriteOptions = buffer ? Buffered : null;
+                    var flush = !reader.TryPeek(out _) || ++unflushed >= MaxUnflushed;
+                    if (flush)
+                    {
+                        unflushed = 0;
+                    }
+
+                    writer.WriteOptions = flush ? null : Buffered;
                     await writer.WriteAsync(item.Response, cancellationToken);
                     switch (item.Kind)
                     {
