@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using System.Runtime.CompilerServices;
 using Bridge.Configuration;
 using Bridge.Diagnostics;
 using Bridge.Topics;
@@ -24,12 +23,15 @@ internal sealed partial class ClientConnection : IDisposable
     // A list, not a set: a handful of topics each (at most Bridge:MaxTopicsPerConnection), and every idle connection holds it.
     private readonly List<string> _subscriptions = new(2);
     private CloseRequest? _close;
-    private WebSocket? _socket;
+    private WebSocketChannel? _channel;
     private readonly Lock _timerGate = new();
     private ITimer? _abortTimer;
     private Action? _onAbort;
     private bool _disposed;
     private int _aborted;
+
+    /// <summary>Bytes written to the output pipe after which the sender flushes before writing more.</summary>
+    private const int FlushThreshold = 64 * 1024;
 
     /// <param name="id">The connection id.</param>
     /// <param name="topics">The topics named when connecting (reported to backends in CONNECTED and DISCONNECTED).</param>
@@ -178,13 +180,16 @@ internal sealed partial class ClientConnection : IDisposable
         return true;
     }
 
-    /// <summary>Gives the connection its accepted socket.</summary>
-    public void Attach(WebSocket socket)
+    /// <summary>The WebSocket transport once the handshake completed; null for SSE and before.</summary>
+    public WebSocketChannel? WebSocket => Volatile.Read(ref _channel);
+
+    /// <summary>Gives the connection its upgraded WebSocket transport.</summary>
+    public void Attach(WebSocketChannel channel)
     {
-        Interlocked.Exchange(ref _socket, socket);
+        Interlocked.Exchange(ref _channel, channel);
         if (Volatile.Read(ref _aborted) == 1)
         {
-            socket.Abort();
+            channel.Abort();
         }
     }
 
@@ -202,35 +207,34 @@ internal sealed partial class ClientConnection : IDisposable
     public void Abort()
     {
         Interlocked.Exchange(ref _aborted, 1);
-        Volatile.Read(ref _socket)?.Abort();
+        Volatile.Read(ref _channel)?.Abort();
         Volatile.Read(ref _onAbort)?.Invoke();
     }
 
     /// <summary>
-    /// The one writer of this WebSocket's data: sends queued entries in order, then the requested
-    /// close. Each wake-up gathers the pre-built frames of everything queued so far into one
-    /// transport write, instead of one write (and one framing) per frame; the close goes through the WebSocket.
+    /// The one writer of this WebSocket: sends queued entries in order, then the requested close.
+    /// Each wake-up copies the pre-built frames of everything queued so far into the output pipe
+    /// and flushes once: one transport write for many frames, no framing per subscriber.
     /// </summary>
-    public async Task RunSenderAsync(WebSocket socket, CoalescingStream transport)
+    public async Task RunSenderAsync(WebSocketChannel channel)
     {
         try
         {
-            await SendQueuedFramesAsync(transport);
-            var close = Volatile.Read(ref _close);
-            if (close is not null && socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            await SendQueuedFramesAsync(channel);
+            if (Volatile.Read(ref _close) is { } close)
             {
-                await socket.CloseOutputAsync(close.Status, close.Reason, CancellationToken.None);
+                await channel.SendCloseAsync(close.Status, close.Reason);
             }
         }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException)
         {
-            // The peer went away or the socket was aborted (close timeout, ping timeout): nothing left to send to.
+            // The peer went away or the connection was aborted (close timeout, ping timeout): nothing left to send to.
             Log.SendFailed(_logger, Id, ex.Message);
             Abort();
         }
     }
 
-    private async Task SendQueuedFramesAsync(CoalescingStream transport)
+    private async Task SendQueuedFramesAsync(WebSocketChannel channel)
     {
         var batch = new List<QueuedItem>();
         while (await Queue.WaitToReadAsync())
@@ -240,49 +244,36 @@ internal sealed partial class ClientConnection : IDisposable
             {
                 if (Volatile.Read(ref _close) is { DiscardPending: true })
                 {
-                    await transport.FlushGatheredAsync();
+                    await channel.FlushAsync();
                     return;
                 }
 
-                // Appending is synchronous; only a full gather awaits a flush, so the loop costs no
-                // state machine per frame.
                 if (item.Replay is { } replay)
                 {
                     foreach (var message in replay)
                     {
-                        if (!await AppendAsync(transport, Protocol.Frame(message, 0)))
+                        channel.Write(Protocol.Frame(message, 0).Bytes);
+                        if (channel.Unflushed >= FlushThreshold)
                         {
-                            return;
+                            await channel.FlushAsync();
                         }
                     }
                 }
-                else if (!await AppendAsync(transport, item.Control ?? Protocol.Frame(item.Message!, item.Skipped)))
+                else
                 {
-                    return;
+                    channel.Write((item.Control ?? Protocol.Frame(item.Message!, item.Skipped)).Bytes);
+                }
+
+                // Writing is synchronous; only a large batch flushes before it ends, so the loop
+                // costs no await per frame.
+                if (channel.Unflushed >= FlushThreshold)
+                {
+                    await channel.FlushAsync();
                 }
             }
 
             batch.Clear();
-            await transport.FlushGatheredAsync();
-        }
-    }
-
-    /// <returns>False when the transport refuses more data (a close frame already went out); what was gathered is flushed.</returns>
-    private static ValueTask<bool> AppendAsync(CoalescingStream transport, OutboundFrame frame)
-    {
-        if (!transport.TryAppendFrame(frame.Bytes, out var gathered))
-        {
-            return FlushAsync(transport, result: false);
-        }
-
-        return gathered >= CoalescingStream.FlushThreshold ? FlushAsync(transport, result: true) : ValueTask.FromResult(true);
-
-        // Pooled: a flush that waits on a slow socket must not allocate a state machine each time.
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-        static async ValueTask<bool> FlushAsync(CoalescingStream transport, bool result)
-        {
-            await transport.FlushGatheredAsync();
-            return result;
+            await channel.FlushAsync();
         }
     }
 

@@ -28,6 +28,12 @@ internal sealed record CloseRequest(WebSocketCloseStatus Status, string Reason, 
     /// <summary>1007: the peer sent a text message that is not valid UTF-8.</summary>
     public static readonly CloseRequest InvalidUtf8 = new(WebSocketCloseStatus.InvalidPayloadData, "invalid UTF-8 in text message", DiscardPending: true);
 
+    /// <summary>1007: the peer's close frame carried a reason that is not valid UTF-8.</summary>
+    public static readonly CloseRequest InvalidUtf8CloseReason = new(WebSocketCloseStatus.InvalidPayloadData, "invalid UTF-8 in close reason", DiscardPending: true);
+
+    /// <summary>1002: the peer broke RFC 6455 framing; <paramref name="reason"/> names the rule (docs/protocol.md).</summary>
+    public static CloseRequest ProtocolError(string reason) => new(WebSocketCloseStatus.ProtocolError, reason, DiscardPending: true);
+
     /// <summary>The peer closed first: answer with its own code, as RFC 6455 suggests.</summary>
     public static CloseRequest PeerClosed(WebSocketCloseStatus? status) =>
         new(status ?? WebSocketCloseStatus.NormalClosure, string.Empty, DiscardPending: true);

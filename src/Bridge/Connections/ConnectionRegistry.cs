@@ -21,6 +21,18 @@ internal sealed class ConnectionRegistry(TopicRegistry topics, IConnectionObserv
 
     public int Count => _byId.Count;
 
+    /// <summary>The open connections, enumerated live without a snapshot: for periodic sweeps over all of them.</summary>
+    public IEnumerable<ClientConnection> Open
+    {
+        get
+        {
+            foreach (var pair in _byId)
+            {
+                yield return pair.Value;
+            }
+        }
+    }
+
     /// <summary>Subscribes the connection to its topics and announces it.</summary>
     public void Add(ClientConnection connection)
     {

@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net.WebSockets;
 using Bridge.Protocol;
 using Bridge.Security;
@@ -47,21 +48,7 @@ internal sealed partial class DirectUpgradeMiddleware(
             return;
         }
 
-        var final = WebSocketState.Aborted;
-        try
-        {
-            final = await endpoint.RunAsync(upgrade.Topics, upgrade.Head.OffersJson, new DirectUpgrade(connection, upgrade.Head.Key, logger));
-        }
-        finally
-        {
-            if (final is WebSocketState.Aborted or WebSocketState.None)
-            {
-                // Aborted (close or ping timeout, failed transport): do not let the transport wait to
-                // flush to a peer that may never read again. Any other end (a close sent, with or
-                // without the peer's answer) ends gracefully, so the close frame is not cut off.
-                connection.Abort(new ConnectionAbortedException("The WebSocket was aborted."));
-            }
-        }
+        await endpoint.RunAsync(upgrade.Topics, upgrade.Head.OffersJson, new DirectUpgrade(connection, upgrade.Head.Key, logger));
     }
 
     /// <returns>The admitted upgrade with its head consumed, or null with nothing consumed.</returns>
@@ -114,7 +101,7 @@ internal sealed partial class DirectUpgradeMiddleware(
     /// <summary>The direct path's upgrade: the 101 is written straight into the transport.</summary>
     private readonly struct DirectUpgrade(ConnectionContext connection, byte[] key, ILogger logger) : IWebSocketUpgrade
     {
-        public async Task<Stream> AcceptAsync(bool json)
+        public async Task<IDuplexPipe> AcceptAsync(bool json)
         {
             WebSocketHandshake.WriteSwitchingProtocols(connection.Transport.Output, key, json);
             var flushed = await connection.Transport.Output.FlushAsync();
@@ -124,7 +111,18 @@ internal sealed partial class DirectUpgradeMiddleware(
             }
 
             Log.Upgraded(logger, connection.ConnectionId);
-            return new PipeTransportStream(connection.Transport);
+            return connection.Transport;
+        }
+
+        public void Complete(IDuplexPipe? transport, WebSocketState final)
+        {
+            if (final is WebSocketState.Aborted or WebSocketState.None)
+            {
+                // Aborted (close or ping timeout, failed transport): do not let the transport wait to
+                // flush to a peer that may never read again. Any other end (a close sent, with or
+                // without the peer's answer) ends gracefully, so the close frame is not cut off.
+                connection.Abort(new ConnectionAbortedException("The WebSocket was aborted."));
+            }
         }
     }
 

@@ -43,6 +43,13 @@ internal sealed class OutboundFrame
         return new OutboundFrame(bytes, header, WebSocketMessageType.Text);
     }
 
+    /// <summary>A ping or pong (<paramref name="opcode"/>) with up to 125 bytes of payload.</summary>
+    public static OutboundFrame Control(byte opcode, ReadOnlySpan<byte> payload) =>
+        new(ServerFrame.Control(opcode, payload), 2, WebSocketMessageType.Binary);
+
+    /// <summary>The keep-alive ping, the same bytes for every connection.</summary>
+    public static readonly OutboundFrame Ping = Control(ServerFrame.PingOpcode, []);
+
     public static OutboundFrame Binary(ReadOnlySpan<byte> payload)
     {
         var bytes = new byte[ServerFrame.HeaderLength(payload.Length) + payload.Length];

@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net.WebSockets;
 using Bridge.Configuration;
 using Bridge.Protocol;
@@ -11,24 +12,18 @@ namespace Bridge.Connections;
 /// <c>GET /ws</c>: admits the request, picks plain mode or the <c>bridge.v1.json</c> subprotocol
 /// (when the client offers it), subscribes the connection before the handshake completes
 /// (so anything published after the browser sees "open" reaches it), then runs the connection's
-/// sender and receiver until it closes. The WebSocket runs over a <see cref="CoalescingStream"/>
-/// so the sender writes whatever is queued for a connection to the transport at once.
+/// sender and receiver until it closes. The bridge speaks RFC 6455 itself on the upgraded
+/// transport's pipes (<see cref="WebSocketChannel"/>, <see cref="ClientFrameReader"/>), so the
+/// sender copies whatever is queued for a connection into one transport write.
 /// </summary>
 internal sealed partial class WebSocketEndpoint(
     ConnectionAdmission admission,
     ClientConnectionFactory factory,
     ConnectionRegistry registry,
     ClientFrameReader reader,
-    IOptions<BridgeOptions> options,
+    TimeProvider time,
     ILogger<WebSocketEndpoint> logger)
 {
-    private readonly WebSocketCreationOptions _creationOptions = new()
-    {
-        IsServer = true,
-        KeepAliveInterval = options.Value.PingInterval,
-        KeepAliveTimeout = options.Value.PingTimeout,
-    };
-
     public async Task HandleAsync(HttpContext context)
     {
         if (!WebSocketHandshake.IsUpgradeRequest(context))
@@ -58,11 +53,11 @@ internal sealed partial class WebSocketEndpoint(
     /// <summary>
     /// Runs an admitted connection: subscribes it, completes the handshake with
     /// <paramref name="upgrade"/> (which sends the 101 and returns the upgraded transport), then runs
-    /// its sender and receiver until it closes. Shared by the HTTP path above and
+    /// its sender and receiver until it closes, and hands the transport back to
+    /// <paramref name="upgrade"/> with the final state. Shared by the HTTP path above and
     /// <see cref="DirectUpgradeMiddleware"/>.
     /// </summary>
-    /// <returns>The WebSocket's final state: <see cref="WebSocketState.Closed"/> after a complete close handshake.</returns>
-    public async Task<WebSocketState> RunAsync<TUpgrade>(string[] topics, bool json, TUpgrade upgrade)
+    public async Task RunAsync<TUpgrade>(string[] topics, bool json, TUpgrade upgrade)
         where TUpgrade : IWebSocketUpgrade
     {
         using var connection = json
@@ -74,10 +69,11 @@ internal sealed partial class WebSocketEndpoint(
             connection.EnqueueEnvelope(JsonEnvelopes.Welcome(connection.Id));
         }
 
+        IDuplexPipe? transport = null;
+        var final = WebSocketState.Aborted;
         try
         {
             registry.Add(connection);
-            Stream transport;
             try
             {
                 transport = await upgrade.AcceptAsync(json);
@@ -86,30 +82,51 @@ internal sealed partial class WebSocketEndpoint(
             {
                 // The client went away during the handshake.
                 Log.HandshakeFailed(logger, connection.Id, ex.Message);
-                return WebSocketState.Aborted;
+                return;
             }
 
-            await using var stream = new CoalescingStream(transport);
-            using var socket = WebSocket.CreateFromStream(stream, _creationOptions);
-            connection.Attach(socket);
+            var channel = new WebSocketChannel(transport.Input, transport.Output, time.GetTimestamp());
+            connection.Attach(channel);
             Log.Connected(logger, connection.Id, connection.Topics.Count);
-            var sender = connection.RunSenderAsync(socket, stream);
-            await reader.RunAsync(connection, socket);
+            var sender = connection.RunSenderAsync(channel);
+            await reader.RunAsync(connection, channel);
             await sender;
-            Log.Disconnected(logger, connection.Id, socket.CloseStatus is { } status ? (int)status : 0);
-            return socket.State;
+            final = channel.State;
+            Log.Disconnected(logger, connection.Id, final);
         }
         finally
         {
             registry.Remove(connection);
+            upgrade.Complete(transport, final);
         }
     }
 
-    /// <summary>The HTTP path's upgrade: Kestrel sends the 101 and hands over the connection's stream.</summary>
+    /// <summary>The HTTP path's upgrade: Kestrel sends the 101 and hands over the connection's stream, read and written through pipes.</summary>
     private readonly struct HttpUpgrade(HttpContext context) : IWebSocketUpgrade
     {
-        public Task<Stream> AcceptAsync(bool json) => WebSocketHandshake.AcceptAsync(context, json ? JsonEnvelopes.Subprotocol : null);
+        public async Task<IDuplexPipe> AcceptAsync(bool json)
+        {
+            var stream = await WebSocketHandshake.AcceptAsync(context, json ? JsonEnvelopes.Subprotocol : null);
+
+            // Zero-byte reads: an idle connection waits without holding a receive buffer.
+            return new StreamPipes(
+                PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, useZeroByteReads: true)),
+                PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
+        }
+
+        public void Complete(IDuplexPipe? transport, WebSocketState final)
+        {
+            if (final is WebSocketState.Aborted or WebSocketState.None)
+            {
+                context.Abort();
+            }
+
+            transport?.Input.Complete();
+            transport?.Output.Complete();
+        }
     }
+
+    private sealed record StreamPipes(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 
     private Task RefuseAsync(HttpContext context, int statusCode, string reason)
     {
@@ -123,8 +140,8 @@ internal sealed partial class WebSocketEndpoint(
         [LoggerMessage(EventId = 100, Level = LogLevel.Debug, Message = "Connection {ConnectionId} opened with {TopicCount} topic(s).")]
         public static partial void Connected(ILogger logger, string connectionId, int topicCount);
 
-        [LoggerMessage(EventId = 101, Level = LogLevel.Debug, Message = "Connection {ConnectionId} closed with code {CloseCode}.")]
-        public static partial void Disconnected(ILogger logger, string connectionId, int closeCode);
+        [LoggerMessage(EventId = 101, Level = LogLevel.Debug, Message = "Connection {ConnectionId} ended: {State}.")]
+        public static partial void Disconnected(ILogger logger, string connectionId, WebSocketState state);
 
         [LoggerMessage(EventId = 103, Level = LogLevel.Debug, Message = "Connection {ConnectionId} failed during the handshake: {Reason}")]
         public static partial void HandshakeFailed(ILogger logger, string connectionId, string reason);

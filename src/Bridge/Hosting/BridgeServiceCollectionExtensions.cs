@@ -29,6 +29,7 @@ internal static class BridgeServiceCollectionExtensions
         services.AddSingleton<TopicRegistry>();
         services.AddHostedService<TopicSweeper>();
         services.AddSingleton<ConnectionRegistry>();
+        services.AddHostedService<WebSocketKeepAlive>();
         services.AddSingleton<PublisherRegistry>();
         services.AddSingleton<PublisherShutdown>();
         services.AddSingleton<IConnectionObserver>(sp => sp.GetRequiredService<PublisherRegistry>());

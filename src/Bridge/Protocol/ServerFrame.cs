@@ -5,13 +5,18 @@ namespace Bridge.Protocol;
 /// <summary>
 /// RFC 6455 section 5.2 framing for what a server sends: one unfragmented, unmasked frame with the
 /// FIN bit set. Data frames are framed here once per publication; control frames (ping, pong,
-/// close) and everything the bridge receives stay with <see cref="System.Net.WebSockets.WebSocket"/>.
+/// close) when they are sent. What clients send is read by <see cref="ClientFrameHeader"/>.
 /// </summary>
 internal static class ServerFrame
 {
     public const byte TextOpcode = 0x1;
     public const byte BinaryOpcode = 0x2;
     public const byte CloseOpcode = 0x8;
+    public const byte PingOpcode = 0x9;
+    public const byte PongOpcode = 0xA;
+
+    /// <summary>The longest close reason: a control frame's 125 bytes less the 2-byte code.</summary>
+    public const int MaxCloseReasonBytes = 123;
 
     private const byte Fin = 0x80;
 
@@ -43,6 +48,32 @@ internal static class ServerFrame
         }
     }
 
-    /// <summary>Whether these bytes, written by the WebSocket as one frame, are a close frame.</summary>
-    public static bool IsClose(ReadOnlySpan<byte> frame) => frame.Length > 0 && (frame[0] & 0x0F) == CloseOpcode;
+    /// <summary>A whole control frame (ping, pong) around <paramref name="payload"/> (at most 125 bytes).</summary>
+    public static byte[] Control(byte opcode, ReadOnlySpan<byte> payload)
+    {
+        var bytes = new byte[2 + payload.Length];
+        WriteHeader(bytes, opcode, payload.Length);
+        payload.CopyTo(bytes.AsSpan(2));
+        return bytes;
+    }
+
+    /// <summary>Writes a close frame with <paramref name="status"/> and <paramref name="reason"/> (cut to 123 UTF-8 bytes on a character boundary); returns its length.</summary>
+    public static int WriteClose(Span<byte> destination, ushort status, string reason)
+    {
+        Span<byte> payload = stackalloc byte[2 + MaxCloseReasonBytes];
+        BinaryPrimitives.WriteUInt16BigEndian(payload, status);
+        var reasonBytes = 0;
+        if (reason.Length > 0)
+        {
+            var encoder = System.Text.Encoding.UTF8.GetEncoder();
+            encoder.Convert(reason, payload[2..], flush: true, out _, out reasonBytes, out _);
+        }
+
+        var header = WriteHeader(destination, CloseOpcode, 2 + reasonBytes);
+        payload[..(2 + reasonBytes)].CopyTo(destination[header..]);
+        return header + 2 + reasonBytes;
+    }
+
+    /// <summary>Room enough for any close frame <see cref="WriteClose"/> writes.</summary>
+    public const int MaxCloseFrameBytes = 2 + 2 + MaxCloseReasonBytes;
 }

@@ -1,3 +1,7 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.WebSockets;
+using System.Text;
 using Bridge.Connections;
 using Bridge.Protocol;
 
@@ -29,30 +33,33 @@ public sealed class ServerFrameTests
     }
 
     [Fact]
-    public async Task Gathered_frames_go_out_in_one_write_and_nothing_follows_a_close_frame()
+    public async Task Written_frames_go_out_in_one_flush_and_the_close_frame_comes_last()
     {
-        var transport = new RecordingStream();
-        await using var stream = new CoalescingStream(transport);
+        var pipe = new Pipe();
+        var channel = new WebSocketChannel(pipe.Reader, pipe.Writer, connectedAt: 0);
 
-        Assert.True(stream.TryAppendFrame(OutboundFrame.Text("a").Bytes, out _));
-        Assert.True(stream.TryAppendFrame(OutboundFrame.Text("b").Bytes, out var gathered));
-        await stream.FlushGatheredAsync();
-        await stream.WriteAsync(new byte[] { 0x88, 0 }); // what the WebSocket writes to close
-        var refused = stream.TryAppendFrame(OutboundFrame.Text("late").Bytes, out _);
+        channel.Write(OutboundFrame.Text("a").Bytes);
+        channel.Write(OutboundFrame.Text("b").Bytes);
+        await channel.FlushAsync();
+        var first = await pipe.Reader.ReadAsync();
+        var firstBytes = first.Buffer.ToArray();
+        pipe.Reader.AdvanceTo(first.Buffer.End);
+        await channel.SendCloseAsync(WebSocketCloseStatus.NormalClosure, "bye");
+        var second = await pipe.Reader.ReadAsync();
 
-        Assert.Equal(6, gathered);
-        Assert.Equal([[0x81, 1, (byte)'a', 0x81, 1, (byte)'b'], [0x88, 0]], transport.Writes);
-        Assert.False(refused);
+        Assert.Equal([0x81, 1, (byte)'a', 0x81, 1, (byte)'b'], firstBytes);
+        Assert.Equal([0x88, 5, 0x03, 0xE8, (byte)'b', (byte)'y', (byte)'e'], second.Buffer.ToArray());
+        Assert.Equal(WebSocketState.CloseSent, channel.State);
     }
 
-    private sealed class RecordingStream : MemoryStream
+    [Fact]
+    public void A_close_reason_is_cut_to_123_bytes_without_splitting_a_character()
     {
-        public List<byte[]> Writes { get; } = [];
+        var frame = new byte[ServerFrame.MaxCloseFrameBytes];
 
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            Writes.Add(buffer.ToArray());
-            return ValueTask.CompletedTask;
-        }
+        var length = ServerFrame.WriteClose(frame, 1008, new string('\u20AC', 60)); // 3 bytes each: 41 fit in 123
+
+        Assert.Equal(2 + 2 + 123, length);
+        Assert.Equal(new string('\u20AC', 41), Encoding.UTF8.GetString(frame, 4, 123));
     }
 }
