@@ -20,11 +20,12 @@ internal sealed partial class ClientConnection : IDisposable
     private readonly ConnectionSettings _settings;
     private readonly BridgeMetrics _metrics;
     private readonly ILogger _logger;
-    // A list, not a set: a handful of topics each (at most Bridge:MaxTopicsPerConnection), and every idle connection holds it.
+    // A list, not a set: a handful of topics each (at most Bridge:MaxTopicsPerConnection), and every
+    // idle connection holds it. Also the lock for the abort timer, so a connection holds one lock object.
     private readonly List<string> _subscriptions = new(2);
     private CloseRequest? _close;
     private WebSocketChannel? _channel;
-    private readonly Lock _timerGate = new();
+    private SubscriptionRequest[] _initialSubscriptions;
     private ITimer? _abortTimer;
     private Action? _onAbort;
     private bool _disposed;
@@ -47,7 +48,7 @@ internal sealed partial class ClientConnection : IDisposable
         Topics = topics;
         MessageTopic = topics.Length == 1 ? topics[0] : string.Empty;
         Protocol = protocol;
-        InitialSubscriptions = initialSubscriptions;
+        _initialSubscriptions = initialSubscriptions;
         Queue = new ConnectionQueue(settings.SendQueueLength, settings.ReplayLimit);
         _settings = settings;
         _metrics = metrics;
@@ -64,7 +65,8 @@ internal sealed partial class ClientConnection : IDisposable
 
     public ConnectionProtocol Protocol { get; }
 
-    public SubscriptionRequest[] InitialSubscriptions { get; }
+    /// <summary>What to subscribe when joining; taken once by <see cref="ConnectionRegistry.Add"/>, so the array is not kept.</summary>
+    public SubscriptionRequest[] TakeInitialSubscriptions() => Interlocked.Exchange(ref _initialSubscriptions, []);
 
     /// <summary>The send queue; drained only by the connection's sender loop.</summary>
     public ConnectionQueue Queue { get; }
@@ -169,7 +171,7 @@ internal sealed partial class ClientConnection : IDisposable
         }
 
         Queue.Complete(discard: request.DiscardPending);
-        lock (_timerGate)
+        lock (_subscriptions)
         {
             if (!_disposed)
             {
@@ -218,9 +220,52 @@ internal sealed partial class ClientConnection : IDisposable
     /// </summary>
     public async Task RunSenderAsync(WebSocketChannel channel)
     {
+        // One method, not a loop calling a helper: an idle connection waits here, holding one state machine.
         try
         {
-            await SendQueuedFramesAsync(channel);
+            var batch = new List<QueuedItem>();
+            while (await Queue.WaitToReadAsync())
+            {
+                Queue.DrainTo(batch);
+                foreach (var item in batch)
+                {
+                    if (Volatile.Read(ref _close) is { DiscardPending: true })
+                    {
+                        break;
+                    }
+
+                    if (item.Replay is { } replay)
+                    {
+                        foreach (var message in replay)
+                        {
+                            channel.Write(Protocol.Frame(message, 0).Bytes);
+                            if (channel.Unflushed >= FlushThreshold)
+                            {
+                                await channel.FlushAsync();
+                            }
+                        }
+                    }
+                    else
+                    {
+                        channel.Write((item.Control ?? Protocol.Frame(item.Message!, item.Skipped)).Bytes);
+                    }
+
+                    // Writing is synchronous; only a large batch flushes before it ends, so the loop
+                    // costs no await per frame.
+                    if (channel.Unflushed >= FlushThreshold)
+                    {
+                        await channel.FlushAsync();
+                    }
+                }
+
+                batch.Clear();
+                await channel.FlushAsync();
+                if (Volatile.Read(ref _close) is { DiscardPending: true })
+                {
+                    break;
+                }
+            }
+
             if (Volatile.Read(ref _close) is { } close)
             {
                 await channel.SendCloseAsync(close.Status, close.Reason);
@@ -234,55 +279,12 @@ internal sealed partial class ClientConnection : IDisposable
         }
     }
 
-    private async Task SendQueuedFramesAsync(WebSocketChannel channel)
-    {
-        var batch = new List<QueuedItem>();
-        while (await Queue.WaitToReadAsync())
-        {
-            Queue.DrainTo(batch);
-            foreach (var item in batch)
-            {
-                if (Volatile.Read(ref _close) is { DiscardPending: true })
-                {
-                    await channel.FlushAsync();
-                    return;
-                }
-
-                if (item.Replay is { } replay)
-                {
-                    foreach (var message in replay)
-                    {
-                        channel.Write(Protocol.Frame(message, 0).Bytes);
-                        if (channel.Unflushed >= FlushThreshold)
-                        {
-                            await channel.FlushAsync();
-                        }
-                    }
-                }
-                else
-                {
-                    channel.Write((item.Control ?? Protocol.Frame(item.Message!, item.Skipped)).Bytes);
-                }
-
-                // Writing is synchronous; only a large batch flushes before it ends, so the loop
-                // costs no await per frame.
-                if (channel.Unflushed >= FlushThreshold)
-                {
-                    await channel.FlushAsync();
-                }
-            }
-
-            batch.Clear();
-            await channel.FlushAsync();
-        }
-    }
-
     public void Dispose()
     {
         // A late direct send must not mistake the finished connection for a slow consumer.
         Interlocked.CompareExchange(ref _close, CloseRequest.Lost, null);
         Queue.Complete(discard: true);
-        lock (_timerGate)
+        lock (_subscriptions)
         {
             _disposed = true;
             _abortTimer?.Dispose();

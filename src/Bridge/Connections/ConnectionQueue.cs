@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Bridge.Configuration;
 
 namespace Bridge.Connections;
@@ -73,29 +72,29 @@ internal sealed class ConnectionQueue(int capacity, int replayLimit)
     }
 
     /// <summary>Waits until something is queued; false once the queue is completed and empty.</summary>
-    /// <remarks>Pooled: a connection waits here every time its queue runs empty, and must not allocate a state machine each time.</remarks>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<bool> WaitToReadAsync()
+    /// <remarks>
+    /// Not an async method: the waiting connection awaits the doorbell itself, so an idle connection
+    /// holds no state machine for this wait. A wake-up may find the queue empty (it was completed);
+    /// the reader then drains nothing and asks again.
+    /// </remarks>
+    public ValueTask<bool> WaitToReadAsync()
     {
-        while (true)
+        lock (_gate)
         {
-            lock (_gate)
+            if (_count > 0)
             {
-                if (_count > 0)
-                {
-                    return true;
-                }
-
-                if (_completed)
-                {
-                    return false;
-                }
-
-                _readerWaiting = true;
+                return new(true);
             }
 
-            await _doorbell.WaitAsync();
+            if (_completed)
+            {
+                return new(false);
+            }
+
+            _readerWaiting = true;
         }
+
+        return _doorbell.WaitAsync();
     }
 
     /// <summary>Moves everything queued into <paramref name="batch"/>, oldest first.</summary>

@@ -39,7 +39,7 @@ internal sealed class ConnectionRegistry(TopicRegistry topics, IConnectionObserv
         lock (_presence)
         {
             _byId[connection.Id] = connection;
-            foreach (var request in connection.InitialSubscriptions)
+            foreach (var request in connection.TakeInitialSubscriptions())
             {
                 // Admission checked names and counts; a repeated name cannot get here.
                 if (connection.TryReserve(request.Topic, int.MaxValue) == SubscriptionSlot.Reserved)
