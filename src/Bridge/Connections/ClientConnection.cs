@@ -29,6 +29,7 @@ internal sealed partial class ClientConnection : IDisposable
     private ITimer? _abortTimer;
     private Action? _onAbort;
     private bool _disposed;
+    private bool _detached;
     private int _aborted;
 
     /// <summary>Bytes written to the output pipe after which the sender flushes before writing more.</summary>
@@ -209,8 +210,28 @@ internal sealed partial class ClientConnection : IDisposable
     public void Abort()
     {
         Interlocked.Exchange(ref _aborted, 1);
-        Volatile.Read(ref _channel)?.Abort();
+        lock (_subscriptions)
+        {
+            // After Detach the transport belongs to its owner again (its pipes may be completed).
+            if (!_detached)
+            {
+                _channel?.Abort();
+            }
+        }
+
         Volatile.Read(ref _onAbort)?.Invoke();
+    }
+
+    /// <summary>
+    /// Called when the connection has ended, before its owner completes the transport: a late abort
+    /// (an abort timer firing as the connection ends) must not touch pipes that are completed.
+    /// </summary>
+    public void Detach()
+    {
+        lock (_subscriptions)
+        {
+            _detached = true;
+        }
     }
 
     /// <summary>

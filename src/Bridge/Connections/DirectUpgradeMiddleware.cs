@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Net.WebSockets;
 using Bridge.Protocol;
 using Bridge.Security;
@@ -101,7 +100,7 @@ internal sealed partial class DirectUpgradeMiddleware(
     /// <summary>The direct path's upgrade: the 101 is written straight into the transport.</summary>
     private readonly struct DirectUpgrade(ConnectionContext connection, byte[] key, ILogger logger) : IWebSocketUpgrade
     {
-        public async Task<IDuplexPipe> AcceptAsync(bool json)
+        public async Task<WebSocketChannel> AcceptAsync(bool json, long connectedAt)
         {
             WebSocketHandshake.WriteSwitchingProtocols(connection.Transport.Output, key, json);
             var flushed = await connection.Transport.Output.FlushAsync();
@@ -111,10 +110,10 @@ internal sealed partial class DirectUpgradeMiddleware(
             }
 
             Log.Upgraded(logger, connection.ConnectionId);
-            return connection.Transport;
+            return new WebSocketChannel(connection.Transport.Input, connection.Transport.Output, connectedAt);
         }
 
-        public void Complete(IDuplexPipe? transport, WebSocketState final)
+        public void Complete(WebSocketChannel? channel, WebSocketState final)
         {
             if (final is WebSocketState.Aborted or WebSocketState.None)
             {

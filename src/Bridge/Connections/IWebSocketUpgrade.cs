@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Net.WebSockets;
 
 namespace Bridge.Connections;
@@ -11,12 +10,14 @@ namespace Bridge.Connections;
 internal interface IWebSocketUpgrade
 {
     /// <summary>Sends the 101 (selecting <c>bridge.v1.json</c> when <paramref name="json"/>) and returns the upgraded transport.</summary>
-    Task<IDuplexPipe> AcceptAsync(bool json);
+    /// <param name="json">Whether the client offered, and gets, the JSON subprotocol.</param>
+    /// <param name="connectedAt">Now, as a timestamp of the connection's TimeProvider (keep-alive counts from it).</param>
+    Task<WebSocketChannel> AcceptAsync(bool json, long connectedAt);
 
     /// <summary>
-    /// Called once when the WebSocket has ended (<paramref name="transport"/> is null when the
+    /// Called once when the WebSocket has ended (<paramref name="channel"/> is null when the
     /// handshake failed). An aborted connection is torn down at once; any other end lets the
     /// transport send what it holds, so a close frame is not cut off.
     /// </summary>
-    void Complete(IDuplexPipe? transport, WebSocketState final);
+    void Complete(WebSocketChannel? channel, WebSocketState final);
 }

@@ -18,7 +18,15 @@ namespace Bridge.Connections;
 /// pipe, and an idle connection holds no framing object, receive state machine or timer of its own
 /// (keep-alive is one sweep over all connections, <see cref="WebSocketKeepAlive"/>). See docs/performance.md.
 /// </remarks>
-internal sealed class WebSocketChannel(PipeReader input, PipeWriter output, long connectedAt)
+/// <param name="input">What the client sends.</param>
+/// <param name="output">What the connection sends.</param>
+/// <param name="connectedAt">When the handshake completed (a timestamp of the connection's TimeProvider).</param>
+/// <param name="abortTransport">
+/// How to abort when the pipes are wrappers over a stream (the HTTP path), whose pending-flush
+/// cancellation can race with the flush itself; null for a transport's own pipes, which are
+/// aborted by cancelling their pending read and flush.
+/// </param>
+internal sealed class WebSocketChannel(PipeReader input, PipeWriter output, long connectedAt, Action? abortTransport = null)
 {
     private const int CloseSent = 1;
     private const int CloseReceived = 2;
@@ -126,6 +134,12 @@ internal sealed class WebSocketChannel(PipeReader input, PipeWriter output, long
     public void Abort()
     {
         Interlocked.Or(ref _state, Aborted);
+        if (abortTransport is not null)
+        {
+            abortTransport();
+            return;
+        }
+
         input.CancelPendingRead();
         output.CancelPendingFlush();
     }

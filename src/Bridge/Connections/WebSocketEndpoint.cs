@@ -69,14 +69,14 @@ internal sealed partial class WebSocketEndpoint(
             connection.EnqueueEnvelope(JsonEnvelopes.Welcome(connection.Id));
         }
 
-        IDuplexPipe? transport = null;
+        WebSocketChannel? channel = null;
         var final = WebSocketState.Aborted;
         try
         {
             registry.Add(connection);
             try
             {
-                transport = await upgrade.AcceptAsync(json);
+                channel = await upgrade.AcceptAsync(json, time.GetTimestamp());
             }
             catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
             {
@@ -85,7 +85,6 @@ internal sealed partial class WebSocketEndpoint(
                 return;
             }
 
-            var channel = new WebSocketChannel(transport.Input, transport.Output, time.GetTimestamp());
             connection.Attach(channel);
             Log.Connected(logger, connection.Id, connection.Topics.Count);
             var sender = connection.RunSenderAsync(channel);
@@ -97,36 +96,37 @@ internal sealed partial class WebSocketEndpoint(
         finally
         {
             registry.Remove(connection);
-            upgrade.Complete(transport, final);
+            connection.Detach();
+            upgrade.Complete(channel, final);
         }
     }
 
     /// <summary>The HTTP path's upgrade: Kestrel sends the 101 and hands over the connection's stream, read and written through pipes.</summary>
     private readonly struct HttpUpgrade(HttpContext context) : IWebSocketUpgrade
     {
-        public async Task<IDuplexPipe> AcceptAsync(bool json)
+        public async Task<WebSocketChannel> AcceptAsync(bool json, long connectedAt)
         {
             var stream = await WebSocketHandshake.AcceptAsync(context, json ? JsonEnvelopes.Subprotocol : null);
 
             // Zero-byte reads: an idle connection waits without holding a receive buffer.
-            return new StreamPipes(
+            return new WebSocketChannel(
                 PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true, useZeroByteReads: true)),
-                PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
+                PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)),
+                connectedAt,
+                context.Abort);
         }
 
-        public void Complete(IDuplexPipe? transport, WebSocketState final)
+        public void Complete(WebSocketChannel? channel, WebSocketState final)
         {
             if (final is WebSocketState.Aborted or WebSocketState.None)
             {
                 context.Abort();
             }
 
-            transport?.Input.Complete();
-            transport?.Output.Complete();
+            channel?.Input.Complete();
+            channel?.Output.Complete();
         }
     }
-
-    private sealed record StreamPipes(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 
     private Task RefuseAsync(HttpContext context, int statusCode, string reason)
     {
