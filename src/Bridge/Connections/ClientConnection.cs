@@ -210,21 +210,22 @@ internal sealed partial class ClientConnection : IDisposable
     public void Abort()
     {
         Interlocked.Exchange(ref _aborted, 1);
+        WebSocketChannel? channel;
         lock (_subscriptions)
         {
-            // After Detach the transport belongs to its owner again (its pipes may be completed).
-            if (!_detached)
-            {
-                _channel?.Abort();
-            }
+            // After Detach the transport belongs to its owner again.
+            channel = _detached ? null : _channel;
         }
 
+        // Outside the lock: with inline scheduling, cancelling the read can run the whole
+        // connection's teardown on this thread (which takes the registry's presence lock).
+        channel?.Abort();
         Volatile.Read(ref _onAbort)?.Invoke();
     }
 
     /// <summary>
-    /// Called when the connection has ended, before its owner completes the transport: a late abort
-    /// (an abort timer firing as the connection ends) must not touch pipes that are completed.
+    /// Called when the connection has ended, before its owner completes the transport: an abort
+    /// timer that fires later leaves the transport alone.
     /// </summary>
     public void Detach()
     {

@@ -22,11 +22,13 @@ namespace Bridge.Connections;
 /// fails the connection, or the transport ends.
 /// </summary>
 /// <remarks>
-/// Errors, each answered with a close frame and counted in <c>bridge.protocol_errors</c> (docs/protocol.md):
+/// Errors, each answered with a close frame (docs/protocol.md); 1002 and 1007 are counted in
+/// <c>bridge.connections.protocol_errors</c>, 1009 in <c>bridge.client_messages.too_big</c>:
 /// 1002 for a frame that breaks RFC 6455 (<see cref="ClientFrameHeader"/>, continuation rules, a
 /// malformed close), 1007 for text or a close reason that is not UTF-8, 1009 for a message over
 /// the limit, known from its frame headers before its payload is read. Frames are read as they
-/// arrive, so a large frame never has to fit in the transport's buffer.
+/// arrive, so a large frame never has to fit in the transport's buffer, and the message buffer
+/// grows with what has arrived, not with what a header announces.
 /// </remarks>
 internal sealed partial class ClientFrameReader(
     IClientMessageSink sink,
@@ -156,7 +158,8 @@ internal sealed partial class ClientFrameReader(
                 state.MessageOpcode = header.Opcode;
             }
 
-            if (!state.Discarding && state.Count + header.PayloadLength > state.Limit)
+            // Subtracted, not added: a declared length near 2^63 must not wrap around past the check.
+            if (!state.Discarding && header.PayloadLength > state.Limit - state.Count)
             {
                 // Known from the header: the payload is dropped as it arrives, never buffered.
                 metrics.ClientMessageTooBig();
@@ -349,17 +352,14 @@ internal sealed partial class ClientFrameReader(
             FrameFin = header.Fin;
             _frameMask = header.MaskKey;
             _frameOffset = 0;
-            if (!Discarding && header.PayloadLength > 0)
-            {
-                // Within the limit (checked before), so it fits an int.
-                Reserve(Count + (int)header.PayloadLength);
-            }
         }
 
         public void AppendPayload(in ReadOnlySequence<byte> bytes)
         {
             if (!Discarding)
             {
+                // Within the limit (checked against the frame's declared length), so it fits an int.
+                Reserve(Count + (int)bytes.Length);
                 var destination = _buffer.AsSpan(Count, (int)bytes.Length);
                 bytes.CopyTo(destination);
                 FrameMask.Apply(destination, _frameMask, _frameOffset);
@@ -399,7 +399,9 @@ internal sealed partial class ClientFrameReader(
                 return;
             }
 
-            var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(Math.Max(needed, Math.Max(InitialBufferBytes, (_buffer?.Length ?? 0) * 2)), Math.Max(needed, Limit)));
+            // Doubling from a small start, capped at the limit: a header that announces a large
+            // message reserves nothing until its bytes arrive.
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Min(Math.Max(InitialBufferBytes, (_buffer?.Length ?? 0) * 2), Limit)));
             _buffer?.AsSpan(0, Count).CopyTo(bigger);
             ReleaseBuffer();
             _buffer = bigger;

@@ -140,8 +140,10 @@ internal sealed class WebSocketChannel(PipeReader input, PipeWriter output, long
             return;
         }
 
-        input.CancelPendingRead();
+        // The flush first: cancelling the read can run the reader's continuation inline, and with it
+        // the connection's teardown; nothing should touch the transport after that.
         output.CancelPendingFlush();
+        input.CancelPendingRead();
     }
 
     // Pooled: a flush that waits on a slow peer must not allocate a state machine each time.

@@ -4,6 +4,7 @@ using Bridge.Configuration;
 using Bridge.Protocol;
 using Bridge.Security;
 using Bridge.Topics;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 
 namespace Bridge.Connections;
@@ -88,7 +89,20 @@ internal sealed partial class WebSocketEndpoint(
             connection.Attach(channel);
             Log.Connected(logger, connection.Id, connection.Topics.Count);
             var sender = connection.RunSenderAsync(channel);
-            await reader.RunAsync(connection, channel);
+            try
+            {
+                await reader.RunAsync(connection, channel);
+            }
+#pragma warning disable CA1031 // Defence in depth: a reader bug must end this connection cleanly, not leave its sender writing after the transport is handed back.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.ReaderFailed(logger, connection.Id, ex);
+                connection.RequestClose(CloseRequest.Lost, TimeSpan.Zero);
+                connection.Abort();
+            }
+
+            // The sender must be done before the transport goes back to its owner.
             await sender;
             final = channel.State;
             Log.Disconnected(logger, connection.Id, final);
@@ -124,7 +138,10 @@ internal sealed partial class WebSocketEndpoint(
             }
 
             channel?.Input.Complete();
-            channel?.Output.Complete();
+
+            // Everything meant to be sent was flushed by the sender; after an abort, anything left
+            // in the writer is dropped rather than written synchronously to the upgrade stream.
+            channel?.Output.Complete(final is WebSocketState.Aborted or WebSocketState.None ? new ConnectionAbortedException() : null);
         }
     }
 
@@ -145,6 +162,9 @@ internal sealed partial class WebSocketEndpoint(
 
         [LoggerMessage(EventId = 103, Level = LogLevel.Debug, Message = "Connection {ConnectionId} failed during the handshake: {Reason}")]
         public static partial void HandshakeFailed(ILogger logger, string connectionId, string reason);
+
+        [LoggerMessage(EventId = 105, Level = LogLevel.Error, Message = "Reading connection {ConnectionId} failed unexpectedly; it was aborted.")]
+        public static partial void ReaderFailed(ILogger logger, string connectionId, Exception exception);
 
         [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Refused a WebSocket request with {StatusCode}: {Reason}")]
         public static partial void Refused(ILogger logger, int statusCode, string? reason);

@@ -26,7 +26,9 @@ internal sealed partial class WebSocketKeepAlive(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromTicks(Math.Min(_interval.Ticks, _timeout.Ticks) / 2), time);
+        // At least a millisecond: the timer's own minimum, whatever tiny setting a test uses.
+        var period = Math.Max(TimeSpan.TicksPerMillisecond, Math.Min(_interval.Ticks, _timeout.Ticks) / 2);
+        using var timer = new PeriodicTimer(TimeSpan.FromTicks(period), time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))

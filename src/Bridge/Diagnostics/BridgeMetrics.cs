@@ -40,7 +40,7 @@ internal sealed class BridgeMetrics
         _clientMessages = meter.CreateCounter<long>("bridge.client_messages", "{message}", "Messages received from browsers.");
         _clientMessagesUnrouted = meter.CreateCounter<long>("bridge.client_messages.unrouted", "{message}", "Browser messages no publisher stream listened to.");
         _clientMessagesTooBig = meter.CreateCounter<long>("bridge.client_messages.too_big", "{message}", "Browser messages over the size limit (connection closed with 1009).");
-        _protocolErrors = meter.CreateCounter<long>("bridge.connections.protocol_errors", "{connection}", "Connections closed for breaking the WebSocket protocol: invalid UTF-8 in a text message (1007) or bad framing (1002).");
+        _protocolErrors = meter.CreateCounter<long>("bridge.connections.protocol_errors", "{connection}", "Connections closed for breaking the WebSocket protocol: bad framing (1002), or invalid UTF-8 in a text message or a close reason (1007).");
         _publisherDropped = meter.CreateCounter<long>("bridge.publisher.dropped", "{message}", "Browser messages and events dropped for a publisher stream that read too slowly.");
         _deliveriesDropped = meter.CreateCounter<long>("bridge.deliveries.dropped", "{delivery}", "Updates dropped from a full send queue by the drop-oldest policy.");
         _deliveriesConflated = meter.CreateCounter<long>("bridge.deliveries.conflated", "{delivery}", "Queued updates replaced by a newer one of the same topic by the conflate policy.");

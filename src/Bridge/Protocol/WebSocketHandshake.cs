@@ -8,8 +8,8 @@ namespace Bridge.Protocol;
 
 /// <summary>
 /// The server side of the RFC 6455 opening handshake (section 4.2). The bridge performs it itself,
-/// instead of ASP.NET's WebSocket middleware, so it can put a <see cref="Connections.CoalescingStream"/>
-/// between the WebSocket and the connection; framing stays with <see cref="System.Net.WebSockets.WebSocket"/>.
+/// instead of ASP.NET's WebSocket middleware, because it frames the connection itself afterwards
+/// (<see cref="Connections.WebSocketChannel"/>, <see cref="Connections.ClientFrameReader"/>).
 /// </summary>
 internal static class WebSocketHandshake
 {

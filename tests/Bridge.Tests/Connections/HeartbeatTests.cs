@@ -28,4 +28,24 @@ public sealed class HeartbeatTests
         Assert.Equal(1u, ack.Recipients);
         Assert.Equal("still alive", (await pending).Text);
     }
+
+    [Fact]
+    public async Task A_sub_millisecond_ping_interval_keeps_the_bridge_running_and_pinging()
+    {
+        // The keep-alive sweep's timer has a 1 ms minimum; a smaller setting must not stop the host.
+        await using var server = await BridgeServer.StartAsync(new Dictionary<string, string>
+        {
+            ["PingInterval"] = "00:00:00.0005",
+            ["PingTimeout"] = "00:00:05",
+        });
+        await using var backend = await PublisherSession.OpenAsync(server.Client);
+        using var client = await server.ConnectAsync();
+        var pending = client.ReceiveMessageAsync();
+        await backend.WaitForEventAsync(Kind.Connected);
+
+        var ack = await backend.PublishTextAsync(string.Empty, "still running");
+
+        Assert.Equal(1u, ack.Recipients);
+        Assert.Equal("still running", (await pending).Text);
+    }
 }

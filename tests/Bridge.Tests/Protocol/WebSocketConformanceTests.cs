@@ -279,6 +279,25 @@ public sealed class WebSocketConformanceTests
 
     [Theory]
     [MemberData(nameof(Paths))]
+    public async Task A_continuation_declaring_the_largest_64_bit_length_after_a_first_fragment_is_refused_with_1009(UpgradePath path)
+    {
+        await using var server = await BridgeServer.StartAsync(new Dictionary<string, string>(SmallLimit) { ["CloseTimeout"] = "00:00:01" });
+        await using var backend = await PublisherSession.OpenAsync(server.Client);
+        await using var client = await RawWebSocketClient.ConnectAsync(server.HttpUri, path);
+        var id = await ConnectedIdAsync(backend);
+
+        // What has arrived plus what is declared overflows a signed 64-bit sum: the check must not wrap.
+        await client.SendFrameAsync(Opcode.Binary, Pattern(1), fin: false);
+        await client.SendAsync(RawWebSocketClient.Frame(Opcode.Continuation, Pattern(10), declaredLength: long.MaxValue));
+
+        var close = await ExpectCloseAsync(client, 1009, "after a continuation declaring 2^63-1 bytes");
+        Assert.Equal("message too big", close.CloseReason);
+        await client.ExpectTcpEndAsync();
+        await AssertNothingDeliveredFromAsync(backend, id);
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
     public async Task A_fragmented_message_over_the_limit_in_total_is_refused_with_1009_and_the_close_handshake_still_completes(UpgradePath path)
     {
         await using var server = await BridgeServer.StartAsync(SmallLimit);
