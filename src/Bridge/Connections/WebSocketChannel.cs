@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
+using Bridge.Hosting;
 using Bridge.Protocol;
 
 namespace Bridge.Connections;
@@ -62,7 +63,19 @@ internal sealed class WebSocketChannel(PipeReader input, PipeWriter output, long
     /// <summary>Sender only: appends one whole frame for the next flush.</summary>
     public void Write(ReadOnlySpan<byte> frame)
     {
-        output.Write(frame);
+        if (frame.Length > FrameBlockMemoryPool.SmallBlockSize)
+        {
+            // In one piece: the pipe rents a large block for it (and the frames after it), so a
+            // socket write of large frames is a few buffers rather than one per 4 KiB.
+            var span = output.GetSpan(frame.Length);
+            frame.CopyTo(span);
+            output.Advance(frame.Length);
+        }
+        else
+        {
+            output.Write(frame);
+        }
+
         _unflushed += frame.Length;
     }
 

@@ -51,6 +51,8 @@ internal static class BridgeServiceCollectionExtensions
 
         services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<BridgeOptions>, BridgeListeners>((kestrel, options, listeners) => listeners.Configure(kestrel, options.Value));
+        // Kestrel's pipes get 32 KiB blocks for large frames besides its usual 4 KiB (FrameBlockMemoryPool).
+        services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, FrameBlockMemoryPoolFactory>();
         // Socket continuations run on the epoll thread instead of hopping to the thread pool first:
         // every handler here is non-blocking (enqueue, never wait on a client), so nothing stalls it.
         services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>()
