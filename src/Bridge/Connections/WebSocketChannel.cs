@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.WebSockets;
 using System.Runtime.CompilerServices;
-using Bridge.Hosting;
 using Bridge.Protocol;
 
 namespace Bridge.Connections;
@@ -37,6 +36,10 @@ internal sealed class WebSocketChannel(PipeReader input, PipeWriter output, long
     private int _state;
     private int _unflushed;
 
+    // The sender's place in the pipe's current block: bytes copied there but not yet advanced.
+    private Memory<byte> _current;
+    private int _pending;
+
     // Keep-alive, read and written by the sweep and the reader (timestamps of the connection's TimeProvider).
     private long _lastPingAt = connectedAt;
     private long _awaitingPongSince = NoPingPending;
@@ -63,20 +66,32 @@ internal sealed class WebSocketChannel(PipeReader input, PipeWriter output, long
     /// <summary>Sender only: appends one whole frame for the next flush.</summary>
     public void Write(ReadOnlySpan<byte> frame)
     {
-        if (frame.Length > FrameBlockMemoryPool.SmallBlockSize)
+        // Frames are copied into the pipe's current block and the pipe is advanced once per run of
+        // frames (Commit), not per frame: a batch of small frames costs one copy each and little else.
+        if (frame.Length > _current.Length - _pending)
         {
-            // In one piece: the pipe rents a large block for it (and the frames after it), so a
-            // socket write of large frames is a few buffers rather than one per 4 KiB.
-            var span = output.GetSpan(frame.Length);
-            frame.CopyTo(span);
-            output.Advance(frame.Length);
-        }
-        else
-        {
-            output.Write(frame);
+            Commit();
+
+            // In one piece: a frame over 4 KiB makes the pipe rent a large block, which the frames
+            // after it fill too, so a socket write of large frames is a few buffers, not one per 4 KiB.
+            _current = output.GetMemory(frame.Length);
         }
 
+        frame.CopyTo(_current.Span[_pending..]);
+        _pending += frame.Length;
         _unflushed += frame.Length;
+    }
+
+    /// <summary>Hands what was copied into the current block to the pipe.</summary>
+    private void Commit()
+    {
+        if (_pending > 0)
+        {
+            output.Advance(_pending);
+            _pending = 0;
+        }
+
+        _current = default;
     }
 
     /// <summary>Sender only: sends what was written.</summary>
@@ -88,6 +103,7 @@ internal sealed class WebSocketChannel(PipeReader input, PipeWriter output, long
             return ValueTask.CompletedTask;
         }
 
+        Commit();
         _unflushed = 0;
         var flushing = output.FlushAsync();
         if (flushing.IsCompletedSuccessfully)
@@ -107,6 +123,7 @@ internal sealed class WebSocketChannel(PipeReader input, PipeWriter output, long
             return ValueTask.CompletedTask;
         }
 
+        Commit();
         var span = output.GetSpan(ServerFrame.MaxCloseFrameBytes);
         var length = ServerFrame.WriteClose(span, (ushort)status, reason);
         output.Advance(length);
