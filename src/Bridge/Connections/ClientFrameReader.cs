@@ -146,14 +146,14 @@ internal sealed partial class ClientFrameReader(
                 continue;
             }
 
-            if (header.Opcode == ClientFrameHeader.ContinuationOpcode ? state.MessageOpcode == 0 : state.MessageOpcode != 0)
+            if (header.Opcode == Opcode.Continuation ? state.MessageOpcode == 0 : state.MessageOpcode != 0)
             {
                 go = Fail(connection, CloseRequest.ProtocolError(state.MessageOpcode == 0 ? "unexpected continuation frame" : "expected a continuation frame"), ref state);
                 break;
             }
 
             buffer = buffer.Slice(header.Length);
-            if (header.Opcode != ClientFrameHeader.ContinuationOpcode)
+            if (header.Opcode != Opcode.Continuation)
             {
                 state.MessageOpcode = header.Opcode;
             }
@@ -183,11 +183,11 @@ internal sealed partial class ClientFrameReader(
     {
         switch (opcode)
         {
-            case ClientFrameHeader.PingOpcode:
+            case Opcode.Ping:
                 // Through the queue, like every frame, so it cannot land inside another frame; refused once a close is on its way.
-                connection.EnqueueEnvelope(OutboundFrame.Control(ServerFrame.PongOpcode, payload));
+                connection.EnqueueEnvelope(OutboundFrame.Control(Opcode.Pong, payload));
                 return true;
-            case ClientFrameHeader.PongOpcode:
+            case Opcode.Pong:
                 channel.OnPong();
                 return true;
             default:
@@ -229,7 +229,7 @@ internal sealed partial class ClientFrameReader(
 
     private bool CompleteMessage(ClientConnection connection, ref ReceiveState state)
     {
-        var type = state.MessageOpcode == ClientFrameHeader.TextOpcode ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+        var type = state.MessageOpcode == Opcode.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
         var discarding = state.Discarding;
         var payload = state.Payload;
         state.EndMessage();

@@ -38,7 +38,7 @@ internal sealed class OutboundFrame
     public static OutboundFrame Text(string text, int length)
     {
         var bytes = new byte[ServerFrame.HeaderLength(length) + length];
-        var header = ServerFrame.WriteHeader(bytes, ServerFrame.TextOpcode, length);
+        var header = ServerFrame.WriteHeader(bytes, Opcode.Text, length);
         Encoding.UTF8.GetBytes(text, bytes.AsSpan(header));
         return new OutboundFrame(bytes, header, WebSocketMessageType.Text);
     }
@@ -48,12 +48,12 @@ internal sealed class OutboundFrame
         new(ServerFrame.Control(opcode, payload), 2, WebSocketMessageType.Binary);
 
     /// <summary>The keep-alive ping, the same bytes for every connection.</summary>
-    public static readonly OutboundFrame Ping = Control(ServerFrame.PingOpcode, []);
+    public static readonly OutboundFrame Ping = Control(Opcode.Ping, []);
 
     public static OutboundFrame Binary(ReadOnlySpan<byte> payload)
     {
         var bytes = new byte[ServerFrame.HeaderLength(payload.Length) + payload.Length];
-        var header = ServerFrame.WriteHeader(bytes, ServerFrame.BinaryOpcode, payload.Length);
+        var header = ServerFrame.WriteHeader(bytes, Opcode.Binary, payload.Length);
         payload.CopyTo(bytes.AsSpan(header));
         return new OutboundFrame(bytes, header, WebSocketMessageType.Binary);
     }
@@ -62,7 +62,7 @@ internal sealed class OutboundFrame
     public static OutboundFrame Utf8Text(ReadOnlySpan<byte> utf8)
     {
         var bytes = new byte[ServerFrame.HeaderLength(utf8.Length) + utf8.Length];
-        var header = ServerFrame.WriteHeader(bytes, ServerFrame.TextOpcode, utf8.Length);
+        var header = ServerFrame.WriteHeader(bytes, Opcode.Text, utf8.Length);
         utf8.CopyTo(bytes.AsSpan(header));
         return new OutboundFrame(bytes, header, WebSocketMessageType.Text);
     }

@@ -11,13 +11,6 @@ namespace Bridge.Protocol;
 /// </summary>
 internal readonly struct ClientFrameHeader
 {
-    public const byte ContinuationOpcode = 0x0;
-    public const byte TextOpcode = 0x1;
-    public const byte BinaryOpcode = 0x2;
-    public const byte CloseOpcode = 0x8;
-    public const byte PingOpcode = 0x9;
-    public const byte PongOpcode = 0xA;
-
     /// <summary>The longest header: 2 bytes, an 8-byte extended length, a 4-byte mask.</summary>
     private const int MaxLength = 14;
 
@@ -67,7 +60,7 @@ internal readonly struct ClientFrameHeader
             return "reserved bits set";
         }
 
-        if (opcode is not (ContinuationOpcode or TextOpcode or BinaryOpcode or CloseOpcode or PingOpcode or PongOpcode))
+        if (opcode is not (Protocol.Opcode.Continuation or Protocol.Opcode.Text or Protocol.Opcode.Binary or Protocol.Opcode.Close or Protocol.Opcode.Ping or Protocol.Opcode.Pong))
         {
             return "unknown opcode";
         }

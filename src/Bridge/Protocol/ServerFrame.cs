@@ -9,12 +9,6 @@ namespace Bridge.Protocol;
 /// </summary>
 internal static class ServerFrame
 {
-    public const byte TextOpcode = 0x1;
-    public const byte BinaryOpcode = 0x2;
-    public const byte CloseOpcode = 0x8;
-    public const byte PingOpcode = 0x9;
-    public const byte PongOpcode = 0xA;
-
     /// <summary>The longest close reason: a control frame's 125 bytes less the 2-byte code.</summary>
     public const int MaxCloseReasonBytes = 123;
 
@@ -69,7 +63,7 @@ internal static class ServerFrame
             encoder.Convert(reason, payload[2..], flush: true, out _, out reasonBytes, out _);
         }
 
-        var header = WriteHeader(destination, CloseOpcode, 2 + reasonBytes);
+        var header = WriteHeader(destination, Opcode.Close, 2 + reasonBytes);
         payload[..(2 + reasonBytes)].CopyTo(destination[header..]);
         return header + 2 + reasonBytes;
     }
