@@ -29,7 +29,6 @@ internal sealed partial class ClientConnection : IDisposable
     private ITimer? _abortTimer;
     private Action? _onAbort;
     private bool _disposed;
-    private bool _detached;
     private int _aborted;
 
     /// <summary>Bytes written to the output pipe after which the sender flushes before writing more.</summary>
@@ -210,29 +209,13 @@ internal sealed partial class ClientConnection : IDisposable
     public void Abort()
     {
         Interlocked.Exchange(ref _aborted, 1);
-        WebSocketChannel? channel;
-        lock (_subscriptions)
-        {
-            // After Detach the transport belongs to its owner again.
-            channel = _detached ? null : _channel;
-        }
 
-        // Outside the lock: with inline scheduling, cancelling the read can run the whole
-        // connection's teardown on this thread (which takes the registry's presence lock).
-        channel?.Abort();
+        // Holding no lock: with inline scheduling, cancelling the read can run the whole connection's
+        // teardown on this thread (which takes the registry's presence lock). An abort timer that
+        // fires after the connection ended is harmless: cancelling a completed pipe does nothing,
+        // and on the HTTP path it aborts a request that has already finished.
+        Volatile.Read(ref _channel)?.Abort();
         Volatile.Read(ref _onAbort)?.Invoke();
-    }
-
-    /// <summary>
-    /// Called when the connection has ended, before its owner completes the transport: an abort
-    /// timer that fires later leaves the transport alone.
-    /// </summary>
-    public void Detach()
-    {
-        lock (_subscriptions)
-        {
-            _detached = true;
-        }
     }
 
     /// <summary>
@@ -256,6 +239,8 @@ internal sealed partial class ClientConnection : IDisposable
                         break;
                     }
 
+                    // Writing is synchronous; only a large batch (or replay) flushes before it ends, so
+                    // the loop costs no await per frame.
                     if (item.Replay is { } replay)
                     {
                         foreach (var message in replay)
@@ -270,13 +255,10 @@ internal sealed partial class ClientConnection : IDisposable
                     else
                     {
                         channel.Write((item.Control ?? Protocol.Frame(item.Message!, item.Skipped)).Bytes);
-                    }
-
-                    // Writing is synchronous; only a large batch flushes before it ends, so the loop
-                    // costs no await per frame.
-                    if (channel.Unflushed >= FlushThreshold)
-                    {
-                        await channel.FlushAsync();
+                        if (channel.Unflushed >= FlushThreshold)
+                        {
+                            await channel.FlushAsync();
+                        }
                     }
                 }
 

@@ -61,7 +61,7 @@ internal sealed class WebSocketChannel(PipeReader input, PipeWriter output, long
         _ => WebSocketState.Open,
     };
 
-    public bool IsCloseSent => (Volatile.Read(ref _state) & CloseSent) != 0;
+    private bool IsCloseSent => (Volatile.Read(ref _state) & CloseSent) != 0;
 
     /// <summary>Sender only: appends one whole frame for the next flush.</summary>
     public void Write(ReadOnlySpan<byte> frame)

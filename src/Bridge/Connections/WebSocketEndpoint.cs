@@ -110,7 +110,6 @@ internal sealed partial class WebSocketEndpoint(
         finally
         {
             registry.Remove(connection);
-            connection.Detach();
             upgrade.Complete(channel, final);
         }
     }
